@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class GraduatedResponseConfig(AppConfig):
+    name = "graduated_response"

@@ -1,0 +1,1 @@
+# Frameworks, steps, placements and APDR support plans arrive with the graduated-response issue.

@@ -1,0 +1,1 @@
+# Provisions, groups, enrolments and sessions arrive with the interventions issue.

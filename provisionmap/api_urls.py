@@ -1,0 +1,20 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from provisionmap.api_docs import api_docs
+from pupils import api as pupils_api
+from schools import api as schools_api
+
+app_name = "api"
+urlpatterns = [
+    path("", schools_api.ApiRoot.as_view(), name="root"),
+    path("me/", schools_api.MeView.as_view(), name="me"),
+    path("auth/token/", schools_api.TokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
+    path("docs/", api_docs, name="docs"),
+    path("schools/", schools_api.SchoolList.as_view(), name="school-list"),
+    path("schools/<int:pk>/", schools_api.SchoolDetail.as_view(), name="school-detail"),
+    path("provisions/", schools_api.ProvisionList.as_view(), name="provision-list"),
+    path("pupils/", pupils_api.PupilList.as_view(), name="pupil-list"),
+    path("pupils/<int:pk>/", pupils_api.PupilDetail.as_view(), name="pupil-detail"),
+]

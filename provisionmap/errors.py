@@ -1,0 +1,29 @@
+"""Error pages: plain words for people, JSON for the API, no detail that leaks."""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+
+def _respond(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=status)
+    return render(request, "error.html", {"title": title, "message": message}, status=status)
+
+
+def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
+    return _respond(request, 403, "Not available to your role",
+                    "Your role cannot open this page. Switch membership in the header if you hold another.")
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return _respond(request, 404, "Page not found", "There is nothing here that you can open.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Something went wrong on our side; nothing was changed."}, status=500)
+    # Rendered without context processors: the request may have failed half way.
+    from django.template import loader
+
+    html = loader.get_template("500.html").render()
+    return HttpResponse(html, status=500)

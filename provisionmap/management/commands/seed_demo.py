@@ -1,0 +1,34 @@
+"""`manage.py seed_demo`: a realistic demo LA, idempotent, with printed credentials."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from pupils.demo import seed_pupils
+from schools.demo import seed_organisations, seed_users
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo local authority and print each demo user's sign-in details."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--json", action="store_true", help="Print the credentials as a JSON list.")
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            world = seed_organisations()
+            rows = seed_users(world)
+        seed_pupils(world.schools)
+        if options["json"]:
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        self.stdout.write(self.style.SUCCESS(f"Demo LA ready: {world.la} — {len(world.schools)} schools."))
+        self.stdout.write("Sign in at /accounts/login/ with:")
+        for row in rows:
+            line = f"  {row['role']:<17} {row['scope_name']:<32} {row['username']:<17} {row['password']}"
+            if row["totp_secret"]:
+                line += f"  TOTP secret {row['totp_secret']}"
+            self.stdout.write(line)

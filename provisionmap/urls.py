@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from provisionmap.health import healthz
+from schools import views as school_views
+from schools import views_auth
+
+urlpatterns = [
+    path("", school_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", views_auth.sign_in, name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", views_auth.two_factor_challenge, name="two_factor_challenge"),
+    path("accounts/two-factor/setup/", views_auth.two_factor_setup, name="two_factor_setup"),
+    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("membership/switch/", school_views.switch_membership, name="switch_membership"),
+    path("schools/", include("schools.urls")),
+    path("pupils/", include("pupils.urls")),
+    path("api/v1/", include("provisionmap.api_urls")),
+    path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "provisionmap.errors.forbidden"
+handler404 = "provisionmap.errors.not_found"
+handler500 = "provisionmap.errors.server_error"

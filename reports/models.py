@@ -1,0 +1,1 @@
+# Report requests and their PDFs arrive with the reports issue.

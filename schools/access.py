@@ -1,0 +1,36 @@
+"""Named access helpers: return the object in scope, or raise 404 (never 403 for existence).
+
+Every denied lookup is audited, so repeated probing of ids shows in the school's log.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404, HttpRequest
+
+from schools.audit import Action, audit
+from schools.tenancy import TenantModel, require_scope
+
+M = TypeVar("M", bound=TenantModel)
+
+
+def require_pupil_level(request: HttpRequest) -> None:
+    """Aggregate-only roles (partnership lead, LA officer, LA admin) get 403 on pupil routes.
+
+    The answer depends on the role alone, never on whether an object exists.
+    """
+    if not require_scope().pupil_level:
+        audit(request, Action.DENIED, object_type="pupil-route", detail={"reason": "role"})
+        raise PermissionDenied("Your role sees figures, not individual pupils.")
+
+
+def get_in_scope_or_404(request: HttpRequest, queryset: models.QuerySet[M] | type[M], pk: object) -> M:
+    qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        audit(request, Action.DENIED, object_type=qs.model._meta.label_lower, object_id=str(pk)[:40])
+        raise Http404("Not found.") from None

@@ -1,0 +1,54 @@
+"""The audit helper every view that touches pupil data calls."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.http import HttpRequest
+
+from schools.models import AuditEvent, Membership
+
+Action = AuditEvent.Action
+
+
+def audit(
+    request: HttpRequest | None,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    object_type: str = "",
+    object_id: str | int = "",
+    school_id: int | None = None,
+    detail: dict | None = None,
+    user=None,
+) -> AuditEvent:
+    """Append one audit row: who, which membership, what, when.
+
+    `detail` must hold identifiers and counts only, never a child's details.
+    """
+    membership: Membership | None = getattr(request, "membership", None) if request else None
+    if user is None and request is not None and getattr(request, "user", None) is not None:
+        user = request.user if request.user.is_authenticated else None
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+        if school_id is None:
+            school_id = getattr(obj, "school_id", None)
+    if school_id is None and membership is not None:
+        school_id = membership.school_id
+    la_id = membership.local_authority_id_of_scope() if membership is not None else None
+    event = AuditEvent(
+        user=user,
+        membership=membership,
+        role=membership.role if membership else "",
+        local_authority_id=la_id,
+        school_id=school_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        path=(request.path[:300] if request is not None else ""),
+        detail=detail or {},
+    )
+    # save() inserts through the base manager, so a denied attempt can be logged even
+    # when the object's school is outside the scope's read set.
+    event.save(force_insert=True)
+    return event

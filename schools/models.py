@@ -1,0 +1,295 @@
+"""The organisation tree, roles and memberships, and the audit log.
+
+LocalAuthority → Partnership → School; a BehaviourProvision is hosted by a school and
+serves a partnership. A user holds memberships: a role over one scope object.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from schools.tenancy import TenantModel
+
+
+class LocalAuthority(models.Model):
+    code = models.CharField("LA code", max_length=3, unique=True, help_text="The DfE three-digit LA number.")
+    name = models.CharField(max_length=200)
+    require_two_factor_for_all = models.BooleanField(
+        default=False, help_text="Ask every role in this LA for two-factor, not only multi-school roles."
+    )
+    review_interval_weeks = models.PositiveSmallIntegerField(default=6)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "local authorities"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Partnership(models.Model):
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="partnerships")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["local_authority", "name"], name="partnership_name_per_la")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    class Phase(models.TextChoices):
+        NURSERY = "nursery", "Nursery"
+        PRIMARY = "primary", "Primary"
+        MIDDLE = "middle", "Middle"
+        SECONDARY = "secondary", "Secondary"
+        ALL_THROUGH = "all_through", "All-through"
+        SPECIAL = "special", "Special"
+        ALTERNATIVE = "alternative", "PRU / alternative provision"
+
+    urn = models.CharField("URN", max_length=6, unique=True, help_text="Unique reference number, six digits.")
+    name = models.CharField(max_length=200)
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="schools")
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.SET_NULL, null=True, blank=True, related_name="schools"
+    )
+    phase = models.CharField(max_length=20, choices=Phase.choices)
+    key_stages = models.CharField(
+        max_length=20, blank=True, help_text="Key stages served, comma separated, e.g. EYFS,KS1,KS2."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.partnership_id and self.partnership.local_authority_id != self.local_authority_id:
+            raise ValidationError({"partnership": "The partnership belongs to another local authority."})
+
+
+class BehaviourProvision(models.Model):
+    name = models.CharField(max_length=200)
+    host_school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="hosted_provisions")
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="provisions")
+    places = models.PositiveSmallIntegerField(default=12)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffRole(models.Model):
+    """A kind of staff with an hourly cost: set per LA, overridable per school."""
+
+    class Kind(models.TextChoices):
+        TEACHER = "teacher", "Teacher"
+        TA = "ta", "Teaching assistant"
+        HLTA = "hlta", "Higher level teaching assistant"
+        LSA = "lsa", "Learning support assistant"
+        MENTOR = "mentor", "Learning mentor"
+        SENCO = "senco", "SENCO"
+        EXTERNAL = "external", "External professional"
+
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="staff_roles")
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="staff_roles",
+        help_text="Set for a school's own rate; empty for the LA's rate.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    hourly_cost = models.DecimalField(max_digits=7, decimal_places=2)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["local_authority", "kind"], condition=Q(school__isnull=True), name="one_la_rate_per_kind"
+            ),
+            models.UniqueConstraint(fields=["school", "kind"], name="one_school_rate_per_kind"),
+            models.CheckConstraint(condition=Q(hourly_cost__gte=0), name="hourly_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} £{self.hourly_cost}/h"
+
+
+class User(AbstractUser):
+    """A person who signs in. What they may see comes only from their memberships."""
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Role(models.TextChoices):
+    SENCO = "senco", "SENCO"
+    PRACTITIONER = "practitioner", "Practitioner"
+    HEADTEACHER = "headteacher", "Headteacher"
+    PROVISION_LEAD = "provision_lead", "Provision lead"
+    PARTNERSHIP_LEAD = "partnership_lead", "Partnership lead"
+    LA_OFFICER = "la_officer", "LA officer"
+    LA_ADMIN = "la_admin", "LA administrator"
+    PLATFORM_ADMIN = "platform_admin", "Platform administrator"
+
+
+SCHOOL_ROLES = {Role.SENCO, Role.PRACTITIONER, Role.HEADTEACHER}
+# Roles that see more than one school: two-factor is always required for them.
+MULTI_SCHOOL_ROLES = {Role.PROVISION_LEAD, Role.PARTNERSHIP_LEAD, Role.LA_OFFICER, Role.LA_ADMIN, Role.PLATFORM_ADMIN}
+ROLE_SCOPE_FIELD = {
+    Role.SENCO: "school",
+    Role.PRACTITIONER: "school",
+    Role.HEADTEACHER: "school",
+    Role.PROVISION_LEAD: "provision",
+    Role.PARTNERSHIP_LEAD: "partnership",
+    Role.LA_OFFICER: "local_authority",
+    Role.LA_ADMIN: "local_authority",
+    Role.PLATFORM_ADMIN: None,
+}
+
+
+class Membership(models.Model):
+    """A role held over one scope object (none for the platform administrator)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
+    provision = models.ForeignKey(
+        BehaviourProvision, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    local_authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Exactly the scope field the role needs is set, and no other.
+            models.CheckConstraint(
+                name="membership_scope_matches_role",
+                condition=(
+                    Q(
+                        role__in=[r.value for r in SCHOOL_ROLES],
+                        school__isnull=False, provision__isnull=True, partnership__isnull=True,
+                        local_authority__isnull=True,
+                    )
+                    | Q(
+                        role=Role.PROVISION_LEAD, provision__isnull=False, school__isnull=True,
+                        partnership__isnull=True, local_authority__isnull=True,
+                    )
+                    | Q(
+                        role=Role.PARTNERSHIP_LEAD, partnership__isnull=False, school__isnull=True,
+                        provision__isnull=True, local_authority__isnull=True,
+                    )
+                    | Q(
+                        role__in=[Role.LA_OFFICER, Role.LA_ADMIN], local_authority__isnull=False,
+                        school__isnull=True, provision__isnull=True, partnership__isnull=True,
+                    )
+                    | Q(
+                        role=Role.PLATFORM_ADMIN, local_authority__isnull=True, school__isnull=True,
+                        provision__isnull=True, partnership__isnull=True,
+                    )
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "school", "provision", "partnership", "local_authority"],
+                nulls_distinct=False,
+                name="membership_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} · {self.scope_name}"
+
+    @property
+    def scope_object(self) -> models.Model | None:
+        field = ROLE_SCOPE_FIELD[Role(self.role)]
+        return getattr(self, field) if field else None
+
+    @property
+    def scope_type(self) -> str:
+        return ROLE_SCOPE_FIELD[Role(self.role)] or "deployment"
+
+    @property
+    def scope_name(self) -> str:
+        obj = self.scope_object
+        return str(obj.name) if obj is not None else "Provision Map"
+
+    def local_authority_id_of_scope(self) -> int | None:
+        obj = self.scope_object
+        if obj is None:
+            return None
+        if isinstance(obj, LocalAuthority):
+            return obj.pk
+        if isinstance(obj, BehaviourProvision):
+            return obj.partnership.local_authority_id
+        return obj.local_authority_id
+
+
+class AuditEvent(TenantModel):
+    """Append-only record of every read and change of pupil data, and every denied attempt.
+
+    The app role may insert and read rows of its own school but never update or delete
+    them (schools/rls.py grants). Never store special-category text in `detail`.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        LIST = "list", "Listed"
+        SEARCH = "search", "Searched"
+        EXPORT = "export", "Exported"
+        PRINT = "print", "Printed"
+        DOWNLOAD = "download", "Downloaded"
+        CREATE = "create", "Created"
+        UPDATE = "update", "Changed"
+        DELETE = "delete", "Deleted"
+        DENIED = "denied", "Denied"
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+
+    tenant_key = "school"
+    append_only = True
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    membership = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    role = models.CharField(max_length=20, blank=True)
+    local_authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["school", "-at"], name="audit_school_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"
+
+
+class ApiToken(models.Model):
+    """An API token: only its SHA-256 is stored; it expires; it records two-factor."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    two_factor_verified = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"token for {self.user} until {self.expires_at:%Y-%m-%d}"

@@ -1,0 +1,87 @@
+"""Row-level security: the database wall behind the ORM scoping of schools/tenancy.py.
+
+Run after every migrate (post_migrate), as the owning login, and idempotent:
+- make sure the app role exists, cannot log in, is no superuser and cannot bypass RLS,
+  and that the owning login may switch to it;
+- grant it plain data rights on every table (no ownership, no DDL), and only INSERT and
+  SELECT on the audit log;
+- on every TenantModel table, enable and FORCE row security and (re)create policies that
+  compare the tenant column with the transaction-local settings `pm.read_<key>` and
+  `pm.write_<key>`. A missing setting reads as an empty set, so the policy is false.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connections
+
+from schools.tenancy import tenant_models
+
+IDS_FUNCTION = """
+CREATE OR REPLACE FUNCTION pm_ids(setting text) RETURNS bigint[]
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(nullif(current_setting(setting, true), ''), '{}')::bigint[]
+$$;
+"""
+
+
+def _q(connection, name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def ensure_app_role(connection) -> None:
+    role = settings.DATABASE_APP_ROLE
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            cursor.execute(
+                f"CREATE ROLE {_q(connection, role)} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                "NOBYPASSRLS NOREPLICATION"
+            )
+        cursor.execute(
+            "SELECT pg_has_role(current_user, %s, 'MEMBER')", [role]
+        )
+        if not cursor.fetchone()[0]:
+            cursor.execute(f"GRANT {_q(connection, role)} TO CURRENT_USER")
+
+
+def sync_row_level_security(using: str = "default") -> None:
+    connection = connections[using]
+    role = _q(connection, settings.DATABASE_APP_ROLE)
+    ensure_app_role(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(IDS_FUNCTION)
+        cursor.execute("SELECT current_schema()")
+        schema = _q(connection, cursor.fetchone()[0])
+        cursor.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}")
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")
+        cursor.execute(f"GRANT EXECUTE ON FUNCTION pm_ids(text) TO {role}")
+        # The migration bookkeeping table is the owner's alone.
+        cursor.execute(f"REVOKE ALL ON TABLE django_migrations FROM {role}")
+        for model in tenant_models():
+            table = _q(connection, model._meta.db_table)
+            key = model.tenant_key
+            column = _q(connection, model._meta.get_field(key).column)
+            read = f"{column} = ANY (pm_ids('pm.read_{key}'))"
+            write = f"{column} = ANY (pm_ids('pm.write_{key}'))"
+            cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+            for name in ("pm_read", "pm_insert", "pm_update", "pm_delete"):
+                cursor.execute(f"DROP POLICY IF EXISTS {name} ON {table}")
+            cursor.execute(f"CREATE POLICY pm_read ON {table} FOR SELECT USING ({read})")
+            if getattr(model, "append_only", False):
+                # Anyone in a scope may add a row (denied attempts name no school of theirs);
+                # nobody in the app may change or remove one.
+                cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK (true)")
+                cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {table} FROM {role}")
+                continue
+            cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK ({write})")
+            cursor.execute(f"CREATE POLICY pm_update ON {table} FOR UPDATE USING ({write}) WITH CHECK ({write})")
+            cursor.execute(f"CREATE POLICY pm_delete ON {table} FOR DELETE USING ({write})")
+
+
+def on_post_migrate(sender, using: str = "default", **kwargs) -> None:
+    # post_migrate fires once per app; the sync covers every table, so once is enough.
+    if sender.label == "schools":
+        sync_row_level_security(using)

@@ -1,0 +1,41 @@
+"""What each role's navigation offers, and a decorator that admits only some roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from schools.models import Role
+
+# (label, url name) per role, in the order the header shows them.
+NAVIGATION: dict[str, list[tuple[str, str]]] = {
+    Role.SENCO: [("Home", "home"), ("Pupils", "pupils:list"), ("School", "schools:list")],
+    Role.PRACTITIONER: [("Home", "home"), ("Pupils", "pupils:list")],
+    Role.HEADTEACHER: [
+        ("Home", "home"), ("Pupils", "pupils:list"), ("School", "schools:list"), ("Audit log", "schools:audit"),
+    ],
+    Role.PROVISION_LEAD: [("Home", "home"), ("Provision", "schools:provisions")],
+    Role.PARTNERSHIP_LEAD: [("Home", "home"), ("Schools", "schools:list"), ("Provision", "schools:provisions")],
+    Role.LA_OFFICER: [("Home", "home"), ("Schools", "schools:list"), ("Provisions", "schools:provisions")],
+    Role.LA_ADMIN: [("Home", "home"), ("Schools", "schools:list"), ("Provisions", "schools:provisions")],
+    Role.PLATFORM_ADMIN: [("Home", "home"), ("Administration", "admin:index")],
+}
+
+
+def roles_required(roles: Iterable[str]) -> Callable:
+    allowed = {str(r) for r in roles}
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            membership = getattr(request, "membership", None)
+            if membership is None or membership.role not in allowed:
+                raise PermissionDenied("Your role cannot open this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

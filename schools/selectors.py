@@ -1,0 +1,40 @@
+"""Reads for the organisation tree, always taking the scope."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from schools.models import AuditEvent, BehaviourProvision, LocalAuthority, School
+from schools.tenancy import TenantScope
+
+
+def schools_for(scope: TenantScope) -> QuerySet[School]:
+    """Schools the scope may see as organisations (not their pupils)."""
+    return (
+        School.objects.filter(
+            # Row readers see their schools; the LA administrator manages the LA's schools.
+            Q(pk__in=scope.read_school) | Q(local_authority_id__in=scope.write_local_authority)
+        )
+        .select_related("local_authority", "partnership")
+        .order_by("name")
+    )
+
+
+def provisions_for(scope: TenantScope) -> QuerySet[BehaviourProvision]:
+    return BehaviourProvision.objects.filter(
+        Q(host_school_id__in=scope.read_school)
+        | Q(partnership_id__in=scope.read_partnership)
+        | Q(partnership__local_authority_id__in=scope.write_local_authority)
+    ).select_related("host_school", "partnership")
+
+
+def local_authorities_for(scope: TenantScope) -> QuerySet[LocalAuthority]:
+    return LocalAuthority.objects.filter(pk__in=scope.read_local_authority)
+
+
+def audit_events_for(scope: TenantScope, *, action: str = "") -> QuerySet[AuditEvent]:
+    """The school's audit log (the manager already limits it to the scope's schools)."""
+    qs = AuditEvent.objects.select_related("user").order_by("-at", "-id")
+    if action:
+        qs = qs.filter(action=action)
+    return qs

@@ -1,0 +1,67 @@
+"""The Celery base task that re-enters a tenant scope given explicitly with each call.
+
+A task never inherits a scope from whatever ran before it in the same worker: the scope
+travels in the `tenant` keyword, is activated inside the task's own transaction (as the
+app role, transaction-local), and a call without it fails before touching any data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+
+from schools.models import Membership
+from schools.scopes import scope_for_membership
+from schools.tenancy import TenantScope, app_role, tenant_scope
+
+
+class MissingTenantScopeError(RuntimeError):
+    pass
+
+
+def tenant_payload(scope: TenantScope) -> dict[str, Any]:
+    """What a task needs to rebuild `scope`: the membership if there is one, else the ids."""
+    if scope.membership_id is not None:
+        return {"membership_id": scope.membership_id}
+    return {
+        "system": {
+            "schools": sorted(scope.write_school),
+            "partnerships": sorted(scope.write_partnership),
+            "local_authorities": sorted(scope.write_local_authority),
+        }
+    }
+
+
+def scope_from_payload(payload: dict[str, Any]) -> TenantScope:
+    if "membership_id" in payload:
+        # Re-read the membership: one removed since the call was queued grants nothing.
+        membership = Membership.objects.select_related(
+            "school", "provision__partnership", "partnership", "local_authority"
+        ).get(pk=payload["membership_id"])
+        return scope_for_membership(membership)
+    if "system" in payload:
+        return TenantScope.system(**payload["system"])
+    raise MissingTenantScopeError("Task payload names no tenant.")
+
+
+class ScopedTask(Task):
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        payload = kwargs.pop("tenant", None)
+        if not payload:
+            raise MissingTenantScopeError(f"{self.name} was called without a tenant scope.")
+        with transaction.atomic():
+            with app_role():
+                scope = scope_from_payload(payload)
+            with tenant_scope(scope):
+                return super().__call__(*args, **kwargs)
+
+
+def enqueue(task: Task, scope: TenantScope, *args: Any, **kwargs: Any) -> None:
+    """Queue after commit, so the worker never runs before the rows it needs exist."""
+    payload = tenant_payload(scope)
+    transaction.on_commit(lambda: task.apply_async(args=args, kwargs={**kwargs, "tenant": payload}))

@@ -1,0 +1,220 @@
+"""The one scoping mechanism for tenant data: two walls set together.
+
+1. The ORM wall: tenant models use `TenantManager`, which filters every query by the
+   active `TenantScope` and raises `UnscopedQueryError` when none is active (in
+   development and tests; production answers nothing and logs).
+2. The database wall: `tenant_scope()` writes the same scope into transaction-local
+   PostgreSQL settings and switches to the app role, whose row-level-security policies
+   (schools/rls.py) read them. A view that forgets the ORM wall still sees nothing of
+   another school.
+
+Requests get their scope from `schools.middleware.TenantScopeMiddleware`, Celery tasks
+from `schools.tasks.ScopedTask`, commands and tests from `tenant_scope()` directly.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, models
+
+logger = logging.getLogger(__name__)
+
+# The tenant keys a table can be owned by, and the database settings that carry them.
+TENANT_KEYS = ("school", "partnership", "local_authority")
+
+
+class UnscopedQueryError(RuntimeError):
+    """A tenant table was queried with no tenant scope active."""
+
+
+class ScopeOutsideTransactionError(RuntimeError):
+    """The database settings are transaction-local, so a scope needs a transaction."""
+
+
+@dataclass(frozen=True)
+class TenantScope:
+    """What one membership may reach, as id sets per tenant key.
+
+    `read_*` bounds what may be read (aggregate roles read many schools' rows to count
+    them); `write_*` bounds what may be changed. `pupil_level` says whether the role may
+    see identifiable pupil records at all; aggregate roles may not.
+    """
+
+    role: str
+    membership_id: int | None = None
+    user_id: int | None = None
+    read_school: frozenset[int] = field(default_factory=frozenset)
+    write_school: frozenset[int] = field(default_factory=frozenset)
+    read_partnership: frozenset[int] = field(default_factory=frozenset)
+    write_partnership: frozenset[int] = field(default_factory=frozenset)
+    read_local_authority: frozenset[int] = field(default_factory=frozenset)
+    write_local_authority: frozenset[int] = field(default_factory=frozenset)
+    pupil_level: bool = False
+
+    def ids(self, key: str, *, write: bool = False) -> frozenset[int]:
+        return getattr(self, f"{'write' if write else 'read'}_{key}")
+
+    def cache_key(self, *parts: object) -> str:
+        """Cache keys always carry the tenant so one scope never reads another's entry."""
+        tenant = "|".join(f"{k}={sorted(self.ids(k))}" for k in TENANT_KEYS)
+        return ":".join(["t", self.role, tenant, *map(str, parts)])
+
+    @classmethod
+    def for_school(cls, school_id: int, *, role: str = "system", la_id: int | None = None) -> TenantScope:
+        """Full read/write on one school: seeding, imports and tests."""
+        ids = frozenset({school_id})
+        la = frozenset({la_id}) if la_id else frozenset()
+        return cls(role=role, read_school=ids, write_school=ids, read_local_authority=la, pupil_level=True)
+
+    @classmethod
+    def system(
+        cls,
+        *,
+        schools: Iterable[int] = (),
+        partnerships: Iterable[int] = (),
+        local_authorities: Iterable[int] = (),
+    ) -> TenantScope:
+        """An explicit scope for operator commands: names every tenant it touches."""
+        s, p, la = frozenset(schools), frozenset(partnerships), frozenset(local_authorities)
+        return cls(
+            role="system",
+            read_school=s,
+            write_school=s,
+            read_partnership=p,
+            write_partnership=p,
+            read_local_authority=la,
+            write_local_authority=la,
+            pupil_level=True,
+        )
+
+
+_current: contextvars.ContextVar[TenantScope | None] = contextvars.ContextVar("tenant_scope", default=None)
+_app_role_depth: contextvars.ContextVar[int] = contextvars.ContextVar("app_role_depth", default=0)
+
+
+def current_scope() -> TenantScope | None:
+    return _current.get()
+
+
+def require_scope() -> TenantScope:
+    scope = _current.get()
+    if scope is None:
+        raise UnscopedQueryError("No tenant scope is active.")
+    return scope
+
+
+def _pg_array(ids: Iterable[int]) -> str:
+    return "{" + ",".join(str(int(i)) for i in sorted(ids)) + "}"
+
+
+def _apply(scope: TenantScope | None, *, app_role: bool) -> None:
+    """Write scope and role into transaction-local settings, in one round trip."""
+    names: list[str] = []
+    values: list[str] = []
+    for key in TENANT_KEYS:
+        for mode in ("read", "write"):
+            names.append(f"pm.{mode}_{key}")
+            values.append(_pg_array(scope.ids(key, write=mode == "write")) if scope else "")
+    names.append("role")
+    values.append(settings.DATABASE_APP_ROLE if app_role else "none")
+    sql = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names)
+    params: list[str] = []
+    for name, value in zip(names, values, strict=True):
+        params += [name, value]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise ScopeOutsideTransactionError(
+            "Tenant settings are transaction-local: open transaction.atomic() first."
+        )
+
+
+@contextmanager
+def app_role() -> Iterator[None]:
+    """Run the enclosed queries as the app role (no tenant yet: tenant tables look empty)."""
+    _require_transaction()
+    depth = _app_role_depth.get()
+    token = _app_role_depth.set(depth + 1)
+    _apply(_current.get(), app_role=True)
+    try:
+        yield
+    finally:
+        _app_role_depth.reset(token)
+        _restore()
+
+
+@contextmanager
+def tenant_scope(scope: TenantScope) -> Iterator[TenantScope]:
+    """Activate `scope` for the ORM and the database, as the app role, until the block ends."""
+    _require_transaction()
+    token = _current.set(scope)
+    depth_token = _app_role_depth.set(_app_role_depth.get() + 1)
+    _apply(scope, app_role=True)
+    try:
+        yield scope
+    finally:
+        _current.reset(token)
+        _app_role_depth.reset(depth_token)
+        _restore()
+
+
+def _restore() -> None:
+    """Put back what was active outside the block, so nothing lingers after it."""
+    if connection.needs_rollback or not connection.in_atomic_block:
+        return  # the transaction is ending and takes its local settings with it
+    try:
+        _apply(_current.get(), app_role=_app_role_depth.get() > 0)
+    except Exception:  # the transaction failed: rollback clears the settings anyway
+        logger.debug("could not restore tenant settings; transaction is being rolled back")
+
+
+class TenantQuerySet(models.QuerySet):
+    pass
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    """Default manager of every tenant model: filters by the active scope, or refuses."""
+
+    def get_queryset(self) -> TenantQuerySet:
+        qs = super().get_queryset()
+        scope = _current.get()
+        key = self.model.tenant_key
+        if scope is None:
+            if settings.TENANT_STRICT:
+                raise UnscopedQueryError(
+                    f"{self.model._meta.label} queried with no tenant scope; use tenant_scope()."
+                )
+            logger.error("unscoped query on %s refused", self.model._meta.label)
+            return qs.none()
+        return qs.filter(**{f"{key}_id__in": scope.ids(key)})
+
+
+class TenantModel(models.Model):
+    """Base of every table that holds a tenant's data.
+
+    Subclassing is the one line that opts a model in: the scoped default manager here,
+    and row-level-security policies on its table, created on every migrate (schools/rls.py).
+    Subclasses set `tenant_key` and define the matching foreign key.
+    """
+
+    tenant_key: str = "school"
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+
+def tenant_models() -> list[type[TenantModel]]:
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if issubclass(m, TenantModel) and not m._meta.abstract]
