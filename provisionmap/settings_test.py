@@ -23,3 +23,7 @@ CACHES = {
     }
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
+# Serve static files from the app folders (the live server in browser tests needs them)
+# without a collectstatic run.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -48,7 +48,10 @@ def audit(
         path=(request.path[:300] if request is not None else ""),
         detail=detail or {},
     )
-    # save() inserts through the base manager, so a denied attempt can be logged even
-    # when the object's school is outside the scope's read set.
-    event.save(force_insert=True)
+    # A plain INSERT with no RETURNING: PostgreSQL checks RETURNING rows against the read
+    # policy, and a denied attempt or a role without school rows must still be logged.
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    for f in fields:
+        f.pre_save(event, add=True)  # fills `at`
+    AuditEvent._base_manager._insert([event], fields=fields, returning_fields=None)
     return event

@@ -49,6 +49,8 @@ def scope_from_payload(payload: dict[str, Any]) -> TenantScope:
 class ScopedTask(Task):
     acks_late = True
     reject_on_worker_lost = True
+    # The `tenant` keyword is consumed here, not by the task function's signature.
+    typing = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         payload = kwargs.pop("tenant", None)
