@@ -12,7 +12,7 @@ from django.db import models
 from django.http import Http404, HttpRequest
 
 from schools.audit import Action, audit
-from schools.tenancy import TenantModel, require_scope
+from schools.tenancy import TenantModel, current_scope
 
 M = TypeVar("M", bound=TenantModel)
 
@@ -22,7 +22,8 @@ def require_pupil_level(request: HttpRequest) -> None:
 
     The answer depends on the role alone, never on whether an object exists.
     """
-    if not require_scope().pupil_level:
+    scope = current_scope()
+    if scope is None or not scope.pupil_level:
         audit(request, Action.DENIED, object_type="pupil-route", detail={"reason": "role"})
         raise PermissionDenied("Your role sees figures, not individual pupils.")
 

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -70,7 +69,6 @@ class SessionTimeoutMiddleware:
             last = request.session.get("last_seen", now)
             if now - last > settings.SESSION_IDLE_SECONDS or now - started > settings.SESSION_COOKIE_AGE:
                 logout(request)
-                messages.info(request, "Your session ended. Please sign in again.")
                 return redirect(f"{reverse('login')}?expired=1")
             if now - last > 30:  # avoid a session write on every click
                 request.session["last_seen"] = now

@@ -179,7 +179,7 @@ class Membership(models.Model):
                 name="membership_scope_matches_role",
                 condition=(
                     Q(
-                        role__in=[r.value for r in SCHOOL_ROLES],
+                        role__in=sorted(r.value for r in SCHOOL_ROLES),
                         school__isnull=False, provision__isnull=True, partnership__isnull=True,
                         local_authority__isnull=True,
                     )
@@ -261,8 +261,14 @@ class AuditEvent(TenantModel):
     append_only = True
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    membership = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # No database constraint on who did it: the log outlives removed users and memberships,
+    # and nothing may rewrite a row to null them out.
+    user = models.ForeignKey(
+        User, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
     role = models.CharField(max_length=20, blank=True)
     local_authority = models.ForeignKey(
         LocalAuthority, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -1,0 +1,96 @@
+"""The API root, /me, the schema and its documentation page."""
+
+from __future__ import annotations
+
+from tests.conftest import sign_in
+
+
+def test_me_lists_memberships_with_their_scopes(client, tenant):
+    user = tenant.users["senco"]
+    sign_in(client, user)
+    data = client.get("/api/v1/me/").json()
+    assert data["username"] == user.username
+    assert data["memberships"] == [
+        {
+            "id": tenant.memberships["senco"].pk,
+            "role": "senco",
+            "scope": {"type": "school", "id": tenant.school.pk, "name": tenant.school.name, "urn": tenant.school.urn},
+        }
+    ]
+    assert data["active_membership_id"] == tenant.memberships["senco"].pk
+
+
+def test_me_for_an_la_role_has_no_urn(client, tenant):
+    sign_in(client, tenant.users["la_officer"])
+    [m] = client.get("/api/v1/me/").json()["memberships"]
+    assert m["scope"] == {"type": "local_authority", "id": tenant.la.pk, "name": tenant.la.name}
+
+
+def test_the_header_chooses_among_the_users_memberships(client, tenant):
+    from schools.models import Membership
+
+    user = tenant.users["senco"]
+    second = Membership.objects.create(user=user, role="headteacher", school=tenant.sibling)
+    sign_in(client, user)
+    data = client.get("/api/v1/me/", HTTP_X_MEMBERSHIP_ID=str(second.pk)).json()
+    assert data["active_membership_id"] == second.pk
+    names = [p["last_name"] for p in client.get("/api/v1/pupils/", HTTP_X_MEMBERSHIP_ID=str(second.pk)).json()[
+        "results"]]
+    assert names == sorted(p.last_name for p in tenant.sibling_pupils)
+
+
+def test_membership_switcher_in_the_browser(client, tenant):
+    from schools.models import Membership
+
+    user = tenant.users["senco"]
+    second = Membership.objects.create(user=user, role="headteacher", school=tenant.sibling)
+    sign_in(client, user)
+    home = client.get("/").content.decode()
+    assert 'id="membership-switch"' in home
+    assert client.post("/membership/switch/", {"membership": second.pk})["Location"] == "/"
+    assert "Audit log" in client.get("/").content.decode()
+
+
+def test_api_answers_json_only_never_the_browsable_page(client, tenant):
+    sign_in(client, tenant.users["senco"])
+    response = client.get("/api/v1/pupils/", HTTP_ACCEPT="text/html")
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_api_root_lists_entry_points(client, tenant):
+    sign_in(client, tenant.users["senco"])
+    data = client.get("/api/v1/").json()
+    assert set(data) >= {"me", "pupils", "schools", "schema", "docs"}
+
+
+def test_signed_out_api_is_refused(client, db):
+    assert client.get("/api/v1/me/").status_code in (401, 403)
+
+
+def test_schema_is_openapi_3_and_documents_the_stable_interfaces(client, db):
+    response = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    schema = response.json() if response["Content-Type"].startswith("application/json") else None
+    if schema is None:
+        import yaml
+
+        schema = yaml.safe_load(response.content)
+    assert schema["openapi"].startswith("3.")
+    for path in ("/api/v1/me/", "/api/v1/auth/token/", "/api/v1/pupils/", "/api/v1/pupils/{id}/"):
+        assert path in schema["paths"], path
+
+
+def test_documentation_page_renders_from_the_schema(client, db):
+    response = client.get("/api/v1/docs/")
+    assert response.status_code == 200
+    assert b"/api/v1/auth/token/" in response.content
+
+
+def test_pupil_list_is_paged(client, tenant):
+    sign_in(client, tenant.users["senco"])
+    data = client.get("/api/v1/pupils/").json()
+    assert data["count"] == 3 and {"next", "previous", "results"} <= set(data)
+
+
+def test_health_check(client, db):
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "redis": "ok"}

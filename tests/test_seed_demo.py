@@ -1,0 +1,59 @@
+"""`manage.py seed_demo`: idempotent, and its printed credentials work."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django_otp.oath import totp
+
+from schools.models import BehaviourProvision, Membership, Partnership, Role, School, User
+
+KEYS = {"role", "scope_type", "scope_id", "scope_name", "username", "password", "totp_secret"}
+
+
+def seed() -> list[dict]:
+    out = io.StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_seed_demo_is_idempotent_and_covers_every_role(db):
+    first = seed()
+    counts = (School.objects.count(), Partnership.objects.count(), BehaviourProvision.objects.count(),
+              User.objects.count(), Membership.objects.count())
+    second = seed()
+    assert first == second
+    assert counts == (School.objects.count(), Partnership.objects.count(), BehaviourProvision.objects.count(),
+                      User.objects.count(), Membership.objects.count())
+    assert counts[:3] == (6, 2, 1)
+    assert len({s.phase for s in School.objects.all()}) >= 5
+    assert {row["role"] for row in first} == {r.value for r in Role}
+    assert all(set(row) == KEYS for row in first)
+
+
+def test_printed_credentials_sign_in(db):
+    import base64
+
+    verified = set()
+    for row in seed():
+        assert authenticate(username=row["username"], password=row["password"]) is not None, row["username"]
+        if row["role"] in ("senco", "practitioner", "headteacher") and row["username"] != "senco-and-lead":
+            assert row["totp_secret"] is None
+        elif row["username"] not in verified:  # a code is good once: the device refuses a replay
+            verified.add(row["username"])
+            user = User.objects.get(username=row["username"])
+            device = user.totpdevice_set.get(confirmed=True)
+            assert base64.b32decode(row["totp_secret"]) == device.bin_key
+            assert device.verify_token(f"{totp(device.bin_key):06d}")
+
+
+def test_plain_output_names_every_user(db):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    text = out.getvalue()
+    for username in ("senco", "practitioner", "headteacher", "provision-lead", "partnership-lead", "la-officer",
+                     "la-admin", "platform-admin"):
+        assert username in text
