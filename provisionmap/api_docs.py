@@ -40,9 +40,13 @@ def api_docs(request: HttpRequest) -> HttpResponse:
                     "parameters": op.get("parameters", []),
                     "body": _ref_name(body) if body else "",
                     "responses": [
-                        (code, r.get("description", ""), _ref_name(
-                            r.get("content", {}).get("application/json", {}).get("schema", {})
-                        ) if r.get("content") else "")
+                        (
+                            code,
+                            r.get("description", ""),
+                            _ref_name(r.get("content", {}).get("application/json", {}).get("schema", {}))
+                            if r.get("content")
+                            else "",
+                        )
                         for code, r in op.get("responses", {}).items()
                     ],
                 }
@@ -51,9 +55,15 @@ def api_docs(request: HttpRequest) -> HttpResponse:
     for name, comp in sorted(schema.get("components", {}).get("schemas", {}).items()):
         required = set(comp.get("required", []))
         fields = [
-            {"name": f, "type": _ref_name(spec) if "$ref" in spec or spec.get("type") == "array"
-             else spec.get("type", spec.get("format", "")), "required": f in required,
-             "read_only": spec.get("readOnly", False), "description": spec.get("description", "")}
+            {
+                "name": f,
+                "type": _ref_name(spec)
+                if "$ref" in spec or spec.get("type") == "array"
+                else spec.get("type", spec.get("format", "")),
+                "required": f in required,
+                "read_only": spec.get("readOnly", False),
+                "description": spec.get("description", ""),
+            }
             for f, spec in comp.get("properties", {}).items()
         ]
         components.append({"name": name, "fields": fields})

@@ -10,7 +10,9 @@ urlpatterns = [
     path("", schools_api.ApiRoot.as_view(), name="root"),
     path("me/", schools_api.MeView.as_view(), name="me"),
     path("auth/token/", schools_api.TokenView.as_view(), name="token"),
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
+    path(
+        "schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"
+    ),
     path("docs/", api_docs, name="docs"),
     path("schools/", schools_api.SchoolList.as_view(), name="school-list"),
     path("schools/<int:pk>/", schools_api.SchoolDetail.as_view(), name="school-detail"),

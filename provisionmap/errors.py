@@ -11,8 +11,12 @@ def _respond(request: HttpRequest, status: int, title: str, message: str) -> Htt
 
 
 def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
-    return _respond(request, 403, "Not available to your role",
-                    "Your role cannot open this page. Switch membership in the header if you hold another.")
+    return _respond(
+        request,
+        403,
+        "Not available to your role",
+        "Your role cannot open this page. Switch membership in the header if you hold another.",
+    )
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:

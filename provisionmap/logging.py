@@ -6,7 +6,6 @@ import re
 from django.views.debug import SafeExceptionReporterFilter
 
 
-
 class PupilDataExceptionReporterFilter(SafeExceptionReporterFilter):
     hidden_settings = re.compile("API|TOKEN|KEY|SECRET|PASS|SIGNATURE|DATABASE_URL|REDIS_URL", flags=re.I)
 
@@ -21,7 +20,10 @@ class PupilDataExceptionReporterFilter(SafeExceptionReporterFilter):
 
     def get_traceback_frame_variables(self, request, tb_frame):
         # Local variables of any frame may hold a pupil; report their names only.
-        return [(name, self.cleansed_substitute) for name, _ in super().get_traceback_frame_variables(request, tb_frame)]
+        return [
+            (name, self.cleansed_substitute)
+            for name, _ in super().get_traceback_frame_variables(request, tb_frame)
+        ]
 
 
 class ScrubSensitiveFilter(logging.Filter):
@@ -34,6 +36,7 @@ class ScrubSensitiveFilter(logging.Filter):
             record.msg = self.query.sub(r"\1[scrubbed]", record.msg)
         if record.args and isinstance(record.args, tuple):
             record.args = tuple(
-                self.query.sub(r"\1[scrubbed]", a) if isinstance(a, str) and "?" in a else a for a in record.args
+                self.query.sub(r"\1[scrubbed]", a) if isinstance(a, str) and "?" in a else a
+                for a in record.args
             )
         return True

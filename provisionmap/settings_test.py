@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 
-from provisionmap.settings import *  # noqa: E402, F403
+from provisionmap.settings import *  # noqa: F403
 
 TENANT_STRICT = True
 # Argon2 is slow by design; tests that check hashing switch it back on.

@@ -15,7 +15,11 @@ urlpatterns = [
     path("accounts/two-factor/", views_auth.two_factor_challenge, name="two_factor_challenge"),
     path("accounts/two-factor/setup/", views_auth.two_factor_setup, name="two_factor_setup"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
     path(
         "accounts/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(),

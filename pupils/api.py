@@ -24,8 +24,12 @@ class PupilList(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        audit(request._request, Action.LIST, object_type="pupils.pupil",
-              detail={"shown": len(response.data.get("results", []))})
+        audit(
+            request._request,
+            Action.LIST,
+            object_type="pupils.pupil",
+            detail={"shown": len(response.data.get("results", []))},
+        )
         return response
 
 

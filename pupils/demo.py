@@ -12,10 +12,56 @@ from pupils.models import Pupil
 from schools.models import School
 from schools.tenancy import TenantScope, tenant_scope
 
-FIRST = ["Amara", "Ben", "Chloe", "Dylan", "Ella", "Finn", "Grace", "Harvey", "Isla", "Jayden", "Kacper", "Layla",
-         "Mason", "Nia", "Oscar", "Poppy", "Rhys", "Sofia", "Tyler", "Zara", "Aiden", "Maya", "Leo", "Ruby"]
-LAST = ["Ahmed", "Brown", "Clarke", "Dobson", "Evans", "Fletcher", "Green", "Hughes", "Iqbal", "Johnson", "Kowalski",
-        "Lewis", "Mensah", "Nowak", "O'Brien", "Parker", "Rahman", "Smith", "Taylor", "Walker", "Williams", "Young"]
+FIRST = [
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Dylan",
+    "Ella",
+    "Finn",
+    "Grace",
+    "Harvey",
+    "Isla",
+    "Jayden",
+    "Kacper",
+    "Layla",
+    "Mason",
+    "Nia",
+    "Oscar",
+    "Poppy",
+    "Rhys",
+    "Sofia",
+    "Tyler",
+    "Zara",
+    "Aiden",
+    "Maya",
+    "Leo",
+    "Ruby",
+]
+LAST = [
+    "Ahmed",
+    "Brown",
+    "Clarke",
+    "Dobson",
+    "Evans",
+    "Fletcher",
+    "Green",
+    "Hughes",
+    "Iqbal",
+    "Johnson",
+    "Kowalski",
+    "Lewis",
+    "Mensah",
+    "Nowak",
+    "O'Brien",
+    "Parker",
+    "Rahman",
+    "Smith",
+    "Taylor",
+    "Walker",
+    "Williams",
+    "Young",
+]
 YEARS_BY_PHASE = {
     School.Phase.NURSERY: [-1, -1, 0],
     School.Phase.PRIMARY: [0, 1, 2, 3, 4, 5, 6],
@@ -43,9 +89,12 @@ def seed_pupils(schools: list[School], *, today: date | None = None) -> int:
     today = today or date.today()
     made = 0
     for school in schools:
-        rng = random.Random(f"demo-pupils-{school.urn}")
+        rng = random.Random(f"demo-pupils-{school.urn}")  # noqa: S311 - repeatable demo data, not secrets
         years = YEARS_BY_PHASE.get(school.phase, [7, 8, 9])
-        with transaction.atomic(), tenant_scope(TenantScope.for_school(school.pk, la_id=school.local_authority_id)):
+        with (
+            transaction.atomic(),
+            tenant_scope(TenantScope.for_school(school.pk, la_id=school.local_authority_id)),
+        ):
             for serial in range(1, PUPILS_PER_SCHOOL + 1):
                 nc_year = years[(serial - 1) % len(years)]
                 upn = make_upn(school.local_authority.code, school.urn[-4:], today.year, serial)

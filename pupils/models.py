@@ -14,8 +14,12 @@ class Pupil(TenantModel):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
-    nc_year = models.SmallIntegerField("NC year", help_text="National Curriculum year; 0 is reception, -1 nursery.")
-    is_active = models.BooleanField(default=True, help_text="Leavers stay on record but leave the active lists.")
+    nc_year = models.SmallIntegerField(
+        "NC year", help_text="National Curriculum year; 0 is reception, -1 nursery."
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="Leavers stay on record but leave the active lists."
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]

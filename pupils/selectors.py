@@ -18,5 +18,7 @@ def pupil_list(scope: TenantScope, *, search: str = "", include_leavers: bool = 
         qs = qs.filter(is_active=True)
     search = search.strip()
     if search:
-        qs = qs.filter(Q(upn__iexact=search) | Q(last_name__icontains=search) | Q(first_name__icontains=search))
+        qs = qs.filter(
+            Q(upn__iexact=search) | Q(last_name__icontains=search) | Q(first_name__icontains=search)
+        )
     return qs.order_by("last_name", "first_name", "id")

@@ -3,7 +3,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from schools.models import BehaviourProvision, LocalAuthority, Membership, Partnership, School, StaffRole, User
+from schools.models import (
+    BehaviourProvision,
+    LocalAuthority,
+    Membership,
+    Partnership,
+    School,
+    StaffRole,
+    User,
+)
 
 
 class MembershipInline(admin.TabularInline):

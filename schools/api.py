@@ -64,8 +64,11 @@ class TokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, 400: OpenApiResponse(description="Missing or malformed fields."),
-                   401: OpenApiResponse(description="Sign-in failed.")},
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="Missing or malformed fields."),
+            401: OpenApiResponse(description="Sign-in failed."),
+        },
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -86,8 +89,10 @@ class TokenView(APIView):
                     status=status.HTTP_401_UNAUTHORIZED,
                 )
             if not check_code(user, device, data.get("otp", "")):
-                return Response({"detail": "A valid two-factor code (otp) is required."},
-                                status=status.HTTP_401_UNAUTHORIZED)
+                return Response(
+                    {"detail": "A valid two-factor code (otp) is required."},
+                    status=status.HTTP_401_UNAUTHORIZED,
+                )
             verified = True
         audit(request._request, Action.SIGN_IN, object_type="api-token", object_id=user.pk, user=user)
         return Response({"token": tokens.issue(user, two_factor_verified=verified)})
@@ -110,7 +115,12 @@ class SchoolDetail(generics.RetrieveAPIView):
         try:
             return super().get_object()
         except Http404:
-            audit(self.request._request, Action.DENIED, object_type="schools.school", object_id=self.kwargs["pk"])
+            audit(
+                self.request._request,
+                Action.DENIED,
+                object_type="schools.school",
+                object_id=self.kwargs["pk"],
+            )
             raise
 
 

@@ -15,7 +15,16 @@ from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from schools.memberships import requires_two_factor
-from schools.models import BehaviourProvision, LocalAuthority, Membership, Partnership, Role, School, StaffRole, User
+from schools.models import (
+    BehaviourProvision,
+    LocalAuthority,
+    Membership,
+    Partnership,
+    Role,
+    School,
+    StaffRole,
+    User,
+)
 
 # 909 was Cumbria's number until 2023: a real LA number (so demo UPNs validate) that no live LA uses.
 LA = {"code": "909", "name": "Brookshire Council"}
@@ -32,14 +41,22 @@ SCHOOLS = [
 PROVISION = {"name": "The Bridge", "host_urn": "190004", "partnership": 0, "places": 12}
 # Hourly costs the LA sets (schools may override); typical 2026 figures with on-costs.
 STAFF_RATES = {
-    StaffRole.Kind.TEACHER: "48.00", StaffRole.Kind.TA: "19.50", StaffRole.Kind.HLTA: "23.00",
-    StaffRole.Kind.LSA: "18.50", StaffRole.Kind.MENTOR: "21.00", StaffRole.Kind.SENCO: "52.00",
+    StaffRole.Kind.TEACHER: "48.00",
+    StaffRole.Kind.TA: "19.50",
+    StaffRole.Kind.HLTA: "23.00",
+    StaffRole.Kind.LSA: "18.50",
+    StaffRole.Kind.MENTOR: "21.00",
+    StaffRole.Kind.SENCO: "52.00",
     StaffRole.Kind.EXTERNAL: "65.00",
 }
 
 
-SCOPE_FIELD = {School: "school", BehaviourProvision: "provision", Partnership: "partnership",
-               LocalAuthority: "local_authority"}
+SCOPE_FIELD = {
+    School: "school",
+    BehaviourProvision: "provision",
+    Partnership: "partnership",
+    LocalAuthority: "local_authority",
+}
 
 
 @dataclass
@@ -61,7 +78,9 @@ class DemoWorld:
 
 
 def _derived(purpose: str, username: str) -> bytes:
-    return hmac.new(settings.SECRET_KEY.encode(), f"demo:{purpose}:{username}".encode(), hashlib.sha256).digest()
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"demo:{purpose}:{username}".encode(), hashlib.sha256
+    ).digest()
 
 
 def demo_password(username: str) -> str:
@@ -76,8 +95,13 @@ def seed_organisations() -> DemoWorld:
     for urn, name, phase, stages, p in SCHOOLS:
         school, _ = School.objects.update_or_create(
             urn=urn,
-            defaults={"name": name, "phase": phase, "key_stages": stages, "local_authority": la,
-                      "partnership": partnerships[p]},
+            defaults={
+                "name": name,
+                "phase": phase,
+                "key_stages": stages,
+                "local_authority": la,
+                "partnership": partnerships[p],
+            },
         )
         schools.append(school)
     host = next(s for s in schools if s.urn == PROVISION["host_urn"])
@@ -87,7 +111,9 @@ def seed_organisations() -> DemoWorld:
         defaults={"partnership": partnerships[PROVISION["partnership"]], "places": PROVISION["places"]},
     )
     for kind, cost in STAFF_RATES.items():
-        StaffRole.objects.update_or_create(local_authority=la, school=None, kind=kind, defaults={"hourly_cost": cost})
+        StaffRole.objects.update_or_create(
+            local_authority=la, school=None, kind=kind, defaults={"hourly_cost": cost}
+        )
     return DemoWorld(la=la, partnerships=partnerships, schools=schools, provision=provision)
 
 
@@ -104,7 +130,9 @@ def demo_users(world: DemoWorld) -> list[DemoUser]:
         DemoUser("la-admin", "Alys", "Morgan", [(Role.LA_ADMIN, world.la)]),
         DemoUser("platform-admin", "Pat", "Quinn", [(Role.PLATFORM_ADMIN, None)], staff=True),
         # One person, two hats: a secondary SENCO who also leads the south partnership.
-        DemoUser("senco-and-lead", "Gwen", "Davies", [(Role.SENCO, kingsmead), (Role.PARTNERSHIP_LEAD, south)]),
+        DemoUser(
+            "senco-and-lead", "Gwen", "Davies", [(Role.SENCO, kingsmead), (Role.PARTNERSHIP_LEAD, south)]
+        ),
     ]
 
 
@@ -113,9 +141,13 @@ def seed_users(world: DemoWorld) -> list[dict]:
     for spec in demo_users(world):
         user, _ = User.objects.update_or_create(
             username=spec.username,
-            defaults={"first_name": spec.first_name, "last_name": spec.last_name,
-                      "email": f"{spec.username}@demo.provisionmap.invalid", "is_staff": spec.staff,
-                      "is_active": True},
+            defaults={
+                "first_name": spec.first_name,
+                "last_name": spec.last_name,
+                "email": f"{spec.username}@demo.provisionmap.invalid",
+                "is_staff": spec.staff,
+                "is_active": True,
+            },
         )
         password = demo_password(spec.username)
         if not user.check_password(password):
@@ -123,7 +155,9 @@ def seed_users(world: DemoWorld) -> list[dict]:
             user.save(update_fields=["password"])
         for role, obj in spec.memberships:
             field_name = SCOPE_FIELD.get(type(obj))
-            Membership.objects.get_or_create(user=user, role=role, **({field_name: obj} if field_name else {}))
+            Membership.objects.get_or_create(
+                user=user, role=role, **({field_name: obj} if field_name else {})
+            )
         totp_secret = None
         if requires_two_factor(user):
             key = _derived("totp", spec.username)[:20]
@@ -132,13 +166,15 @@ def seed_users(world: DemoWorld) -> list[dict]:
             )
             totp_secret = base64.b32encode(key).decode()
         for role, obj in spec.memberships:
-            rows.append({
-                "role": str(role),
-                "scope_type": SCOPE_FIELD.get(type(obj), "deployment"),
-                "scope_id": obj.pk if obj is not None else None,
-                "scope_name": obj.name if obj is not None else "Provision Map",
-                "username": spec.username,
-                "password": password,
-                "totp_secret": totp_secret,
-            })
+            rows.append(
+                {
+                    "role": str(role),
+                    "scope_type": SCOPE_FIELD.get(type(obj), "deployment"),
+                    "scope_id": obj.pk if obj is not None else None,
+                    "scope_name": obj.name if obj is not None else "Provision Map",
+                    "username": spec.username,
+                    "password": password,
+                    "totp_secret": totp_secret,
+                }
+            )
     return rows

@@ -36,7 +36,9 @@ class Partnership(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["local_authority", "name"], name="partnership_name_per_la")]
+        constraints = [
+            models.UniqueConstraint(fields=["local_authority", "name"], name="partnership_name_per_la")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -101,7 +103,11 @@ class StaffRole(models.Model):
 
     local_authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="staff_roles")
     school = models.ForeignKey(
-        School, on_delete=models.CASCADE, null=True, blank=True, related_name="staff_roles",
+        School,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="staff_roles",
         help_text="Set for a school's own rate; empty for the LA's rate.",
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -111,7 +117,9 @@ class StaffRole(models.Model):
         ordering = ["kind"]
         constraints = [
             models.UniqueConstraint(
-                fields=["local_authority", "kind"], condition=Q(school__isnull=True), name="one_la_rate_per_kind"
+                fields=["local_authority", "kind"],
+                condition=Q(school__isnull=True),
+                name="one_la_rate_per_kind",
             ),
             models.UniqueConstraint(fields=["school", "kind"], name="one_school_rate_per_kind"),
             models.CheckConstraint(condition=Q(hourly_cost__gte=0), name="hourly_cost_not_negative"),
@@ -141,7 +149,13 @@ class Role(models.TextChoices):
 
 SCHOOL_ROLES = {Role.SENCO, Role.PRACTITIONER, Role.HEADTEACHER}
 # Roles that see more than one school: two-factor is always required for them.
-MULTI_SCHOOL_ROLES = {Role.PROVISION_LEAD, Role.PARTNERSHIP_LEAD, Role.LA_OFFICER, Role.LA_ADMIN, Role.PLATFORM_ADMIN}
+MULTI_SCHOOL_ROLES = {
+    Role.PROVISION_LEAD,
+    Role.PARTNERSHIP_LEAD,
+    Role.LA_OFFICER,
+    Role.LA_ADMIN,
+    Role.PLATFORM_ADMIN,
+}
 ROLE_SCOPE_FIELD = {
     Role.SENCO: "school",
     Role.PRACTITIONER: "school",
@@ -159,7 +173,9 @@ class Membership(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
-    school = models.ForeignKey(School, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
     provision = models.ForeignKey(
         BehaviourProvision, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
     )
@@ -180,24 +196,38 @@ class Membership(models.Model):
                 condition=(
                     Q(
                         role__in=sorted(r.value for r in SCHOOL_ROLES),
-                        school__isnull=False, provision__isnull=True, partnership__isnull=True,
+                        school__isnull=False,
+                        provision__isnull=True,
+                        partnership__isnull=True,
                         local_authority__isnull=True,
                     )
                     | Q(
-                        role=Role.PROVISION_LEAD, provision__isnull=False, school__isnull=True,
-                        partnership__isnull=True, local_authority__isnull=True,
+                        role=Role.PROVISION_LEAD,
+                        provision__isnull=False,
+                        school__isnull=True,
+                        partnership__isnull=True,
+                        local_authority__isnull=True,
                     )
                     | Q(
-                        role=Role.PARTNERSHIP_LEAD, partnership__isnull=False, school__isnull=True,
-                        provision__isnull=True, local_authority__isnull=True,
+                        role=Role.PARTNERSHIP_LEAD,
+                        partnership__isnull=False,
+                        school__isnull=True,
+                        provision__isnull=True,
+                        local_authority__isnull=True,
                     )
                     | Q(
-                        role__in=[Role.LA_OFFICER, Role.LA_ADMIN], local_authority__isnull=False,
-                        school__isnull=True, provision__isnull=True, partnership__isnull=True,
+                        role__in=[Role.LA_OFFICER, Role.LA_ADMIN],
+                        local_authority__isnull=False,
+                        school__isnull=True,
+                        provision__isnull=True,
+                        partnership__isnull=True,
                     )
                     | Q(
-                        role=Role.PLATFORM_ADMIN, local_authority__isnull=True, school__isnull=True,
-                        provision__isnull=True, partnership__isnull=True,
+                        role=Role.PLATFORM_ADMIN,
+                        local_authority__isnull=True,
+                        school__isnull=True,
+                        provision__isnull=True,
+                        partnership__isnull=True,
                     )
                 ),
             ),

@@ -38,9 +38,7 @@ def ensure_app_role(connection) -> None:
                 f"CREATE ROLE {_q(connection, role)} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
                 "NOBYPASSRLS NOREPLICATION"
             )
-        cursor.execute(
-            "SELECT pg_has_role(current_user, %s, 'MEMBER')", [role]
-        )
+        cursor.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", [role])
         if not cursor.fetchone()[0]:
             cursor.execute(f"GRANT {_q(connection, role)} TO CURRENT_USER")
 
@@ -77,7 +75,9 @@ def sync_row_level_security(using: str = "default") -> None:
                 cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {table} FROM {role}")
                 continue
             cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK ({write})")
-            cursor.execute(f"CREATE POLICY pm_update ON {table} FOR UPDATE USING ({write}) WITH CHECK ({write})")
+            cursor.execute(
+                f"CREATE POLICY pm_update ON {table} FOR UPDATE USING ({write}) WITH CHECK ({write})"
+            )
             cursor.execute(f"CREATE POLICY pm_delete ON {table} FOR DELETE USING ({write})")
 
 

@@ -47,9 +47,7 @@ def scope_for_membership(membership: Membership) -> TenantScope:
         return TenantScope(
             **base,
             read_school=schools,
-            read_partnership=frozenset(
-                membership.local_authority.partnerships.values_list("pk", flat=True)
-            ),
+            read_partnership=frozenset(membership.local_authority.partnerships.values_list("pk", flat=True)),
             read_local_authority=frozenset({la_id}),
         )
     if role is Role.LA_ADMIN:

@@ -27,8 +27,6 @@ class MembershipSerializer(serializers.ModelSerializer):
         return ScopeSerializer(data).data
 
 
-
-
 class MeSerializer(serializers.ModelSerializer):
     memberships = serializers.SerializerMethodField()
     active_membership_id = serializers.SerializerMethodField()
@@ -36,8 +34,16 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "first_name", "last_name", "email", "memberships", "active_membership_id",
-                  "two_factor_required"]
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "memberships",
+            "active_membership_id",
+            "two_factor_required",
+        ]
 
     @extend_schema_field(MembershipSerializer(many=True))
     def get_memberships(self, user: User) -> list[dict]:

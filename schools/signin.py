@@ -13,7 +13,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from schools import lockout
 from schools.models import User
 
-GENERIC_FAILURE = "Sign-in failed: check your username and password. After several failures, sign-in is paused for a while."
+GENERIC_FAILURE = (
+    "Sign-in failed: check your username and password. After several failures, sign-in is paused for a while."
+)
 
 
 @dataclass

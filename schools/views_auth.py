@@ -26,7 +26,9 @@ from schools.signin import check_code, check_password, confirmed_device
 
 def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return "/"
 
@@ -81,8 +83,12 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return redirect(request.session.pop("after_two_factor", "/"))
         error = "That code did not match. Codes change every 30 seconds; use the newest one."
-    return render(request, "registration/two_factor_challenge.html", {"form": form, "error": error},
-                  status=400 if error else 200)
+    return render(
+        request,
+        "registration/two_factor_challenge.html",
+        {"form": form, "error": error},
+        status=400 if error else 200,
+    )
 
 
 @sensitive_post_parameters("code")

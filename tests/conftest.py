@@ -46,8 +46,9 @@ def build_tenant(code: str, marker: str) -> Tenant:
     la = LocalAuthorityFactory(code=code, name=f"{marker} Council")
     partnership = PartnershipFactory(local_authority=la, name=f"{marker} Partnership")
     school = SchoolFactory(local_authority=la, partnership=partnership, name=f"{marker} Primary")
-    sibling = SchoolFactory(local_authority=la, partnership=partnership, name=f"{marker} High",
-                            phase=School.Phase.SECONDARY)
+    sibling = SchoolFactory(
+        local_authority=la, partnership=partnership, name=f"{marker} High", phase=School.Phase.SECONDARY
+    )
     provision = ProvisionFactory(host_school=sibling, partnership=partnership, name=f"{marker} Bridge")
     pupils = [PupilFactory(school=school, last_name=f"{marker}Pupil{i}") for i in range(3)]
     sibling_pupils = [PupilFactory(school=sibling, last_name=f"{marker}Sibling{i}") for i in range(2)]

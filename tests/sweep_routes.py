@@ -44,5 +44,5 @@ ROUTES: dict[str, Route] = {
 # Keys are route names, or path prefixes starting with "/".
 EXEMPT: dict[str, str] = {
     "password_reset_confirm": "takes a signed one-time token, not an object id; covered in test_signin",
-    "/admin/": "platform staff only, behind two-factor; holds no pupil data (test_admin_is_for_platform_staff)",
+    "/admin/": "platform staff behind two-factor; no pupil data (test_admin_is_for_platform_staff)",
 }

@@ -1,7 +1,7 @@
 """Tasks used only by the tests of the scoped Celery base task."""
 
-from pupils.models import Pupil
 from provisionmap.celery import app
+from pupils.models import Pupil
 from schools.audit import Action, audit
 from schools.tasks import ScopedTask
 

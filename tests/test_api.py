@@ -14,7 +14,12 @@ def test_me_lists_memberships_with_their_scopes(client, tenant):
         {
             "id": tenant.memberships["senco"].pk,
             "role": "senco",
-            "scope": {"type": "school", "id": tenant.school.pk, "name": tenant.school.name, "urn": tenant.school.urn},
+            "scope": {
+                "type": "school",
+                "id": tenant.school.pk,
+                "name": tenant.school.name,
+                "urn": tenant.school.urn,
+            },
         }
     ]
     assert data["active_membership_id"] == tenant.memberships["senco"].pk
@@ -34,8 +39,10 @@ def test_the_header_chooses_among_the_users_memberships(client, tenant):
     sign_in(client, user)
     data = client.get("/api/v1/me/", HTTP_X_MEMBERSHIP_ID=str(second.pk)).json()
     assert data["active_membership_id"] == second.pk
-    names = [p["last_name"] for p in client.get("/api/v1/pupils/", HTTP_X_MEMBERSHIP_ID=str(second.pk)).json()[
-        "results"]]
+    names = [
+        p["last_name"]
+        for p in client.get("/api/v1/pupils/", HTTP_X_MEMBERSHIP_ID=str(second.pk)).json()["results"]
+    ]
     assert names == sorted(p.last_name for p in tenant.sibling_pupils)
 
 

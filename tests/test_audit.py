@@ -17,7 +17,11 @@ def test_viewing_a_pupil_writes_one_row_naming_who_and_which_membership(client, 
     pupil = tenant.pupils[0]
     assert client.get(f"/pupils/{pupil.pk}/").status_code == 200
     [event] = events(as_school, tenant.school, action="view")
-    assert (event.user_id, event.membership_id, event.role) == (senco.pk, tenant.memberships["senco"].pk, "senco")
+    assert (event.user_id, event.membership_id, event.role) == (
+        senco.pk,
+        tenant.memberships["senco"].pk,
+        "senco",
+    )
     assert (event.school_id, event.local_authority_id) == (tenant.school.pk, tenant.la.pk)
     assert (event.object_type, event.object_id) == ("pupils.pupil", str(pupil.pk))
     assert event.at is not None
@@ -36,7 +40,10 @@ def test_api_reads_are_audited_too(client, tenant, as_school):
     sign_in(client, tenant.users["senco"])
     client.get(f"/api/v1/pupils/{tenant.pupils[0].pk}/")
     client.get("/api/v1/pupils/")
-    assert [e.action for e in events(as_school, tenant.school, object_type="pupils.pupil")] == ["view", "list"]
+    assert [e.action for e in events(as_school, tenant.school, object_type="pupils.pupil")] == [
+        "view",
+        "list",
+    ]
 
 
 def test_headteacher_reads_the_schools_log_and_nobody_elses(client, tenant, other, as_school):

@@ -45,7 +45,8 @@ def exempt(name: str, pattern: str) -> bool:
 
 def test_every_route_is_known_to_the_sweep():
     unknown = [
-        (name, pattern) for name, pattern, conv in all_routes()
+        (name, pattern)
+        for name, pattern, conv in all_routes()
         if (conv or re.search(r"<|\(\?P", pattern)) and name not in ROUTES and not exempt(name, pattern)
     ]
     assert unknown == [], "register these in tests/sweep_routes.py: " + repr(unknown)
@@ -53,10 +54,24 @@ def test_every_route_is_known_to_the_sweep():
 
 def target_of(t: Tenant, *, sibling: bool = False, membership=None) -> Target:
     if sibling:
-        return Target(school=t.sibling, pupils=t.sibling_pupils, partnership=None, provision=None, la=None,
-                      membership=None, markers=[p.last_name for p in t.sibling_pupils])
-    return Target(school=t.school, pupils=t.pupils, partnership=t.partnership, provision=t.provision, la=t.la,
-                  membership=membership, markers=[t.marker])
+        return Target(
+            school=t.sibling,
+            pupils=t.sibling_pupils,
+            partnership=None,
+            provision=None,
+            la=None,
+            membership=None,
+            markers=[p.last_name for p in t.sibling_pupils],
+        )
+    return Target(
+        school=t.school,
+        pupils=t.pupils,
+        partnership=t.partnership,
+        provision=t.provision,
+        la=t.la,
+        membership=membership,
+        markers=[t.marker],
+    )
 
 
 def request(client, name: str, route: Route, target: Target, method: str):
@@ -90,7 +105,7 @@ def test_routes_with_ids_answer_404_for_another_tenants_objects(client, tenant, 
         targets.append(("sibling school", target_of(tenant, sibling=True)))
     before = snapshot(other, as_school)
     failures = []
-    for name, pattern, _ in all_routes():
+    for name, _pattern, _ in all_routes():
         if name not in ROUTES:
             continue
         route = ROUTES[name]
@@ -140,8 +155,12 @@ def test_pages_and_lists_show_nothing_of_another_tenant(client, tenant, other, r
 @pytest.mark.parametrize("role", [Role.PARTNERSHIP_LEAD.value, Role.LA_OFFICER.value, Role.LA_ADMIN.value])
 def test_aggregate_roles_get_403_from_pupil_routes(client, tenant, role):
     sign_in(client, tenant.users[role], tenant.memberships[role])
-    for url in ("/pupils/", f"/pupils/{tenant.pupils[0].pk}/", "/api/v1/pupils/",
-                f"/api/v1/pupils/{tenant.pupils[0].pk}/"):
+    for url in (
+        "/pupils/",
+        f"/pupils/{tenant.pupils[0].pk}/",
+        "/api/v1/pupils/",
+        f"/api/v1/pupils/{tenant.pupils[0].pk}/",
+    ):
         assert client.get(url).status_code == 403, url
 
 
@@ -150,7 +169,9 @@ def test_denied_lookups_are_audited(client, tenant, other, as_school):
     assert client.get(f"/pupils/{other.pupils[0].pk}/").status_code == 404
     with as_school(tenant.school):
         denied = AuditEvent.objects.filter(action=AuditEvent.Action.DENIED, object_type="pupils.pupil")
-        assert [(e.object_id, e.user_id) for e in denied] == [(str(other.pupils[0].pk), tenant.users["senco"].pk)]
+        assert [(e.object_id, e.user_id) for e in denied] == [
+            (str(other.pupils[0].pk), tenant.users["senco"].pk)
+        ]
 
 
 def test_api_membership_header_for_someone_elses_membership_is_refused(client, tenant, other):

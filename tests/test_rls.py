@@ -34,12 +34,14 @@ def test_app_role_is_no_superuser_cannot_bypass_rls_and_owns_nothing():
     )
     assert (superuser, bypass, can_login) == (False, False, False)
     owned = fetch(
-        "SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
-        "WHERE r.rolname = %s", [APP_ROLE]
+        "SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = %s",
+        [APP_ROLE],
     )
     assert owned == []
-    assert fetch("SELECT count(*) FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner WHERE r.rolname = %s",
-                 [APP_ROLE]) == [(0,)]
+    assert fetch(
+        "SELECT count(*) FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner WHERE r.rolname = %s",
+        [APP_ROLE],
+    ) == [(0,)]
 
 
 @pytest.mark.django_db
@@ -49,7 +51,8 @@ def test_every_tenant_table_has_row_security_enabled_and_forced():
     rows = dict(
         (name, (enabled, forced))
         for name, enabled, forced in fetch(
-            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(%s)", [tables]
+            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(%s)",
+            [tables],
         )
     )
     assert rows == {t: (True, True) for t in tables}
@@ -66,7 +69,8 @@ NOT_SCHOOL_DATA = {
 def test_every_table_with_a_school_column_is_a_tenant_table():
     """A new model holding school data that forgets to opt in to RLS fails here."""
     with_school = {
-        t for (t,) in fetch(
+        t
+        for (t,) in fetch(
             "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
             "AND column_name = 'school_id'"
         )
@@ -80,7 +84,7 @@ def test_raw_query_inside_a_request_for_school_a_returns_no_row_of_school_b(clie
     sign_in(client, tenant.users["senco"])
     data = client.get("/raw-probe/").json()
     assert data["user"] == APP_ROLE
-    assert data["setting"] == "{%d}" % tenant.school.pk
+    assert data["setting"] == f"{{{tenant.school.pk}}}"
     # Pupils exist in the sibling school and in another LA; the raw query sees only its own.
     assert data["pupil_school_ids"] == [tenant.school.pk]
 
@@ -125,14 +129,18 @@ def test_orm_scoping_removed_still_sees_only_own_school(tenant, other):
 
 
 def test_writing_into_another_school_is_refused_by_the_database(tenant, other):
-    with pytest.raises(DatabaseError, match="row-level security"):
-        with transaction.atomic(), tenant_scope(TenantScope.for_school(tenant.school.pk)):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO pupils_pupil (school_id, upn, first_name, last_name, date_of_birth, nc_year, "
-                    "is_active) VALUES (%s, 'X', 'A', 'B', '2015-01-01', 5, true)",
-                    [other.school.pk],
-                )
+    scope = TenantScope.for_school(tenant.school.pk)
+    with (
+        pytest.raises(DatabaseError, match="row-level security"),
+        transaction.atomic(),
+        tenant_scope(scope),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO pupils_pupil (school_id, upn, first_name, last_name, date_of_birth, nc_year, "
+            "is_active) VALUES (%s, 'X', 'A', 'B', '2015-01-01', 5, true)",
+            [other.school.pk],
+        )
 
 
 def test_read_only_scope_cannot_change_rows_it_can_read(tenant):
@@ -152,9 +160,8 @@ def test_unscoped_orm_query_raises():
 
 @pytest.mark.django_db(transaction=True)
 def test_scope_outside_a_transaction_is_refused():
-    with pytest.raises(ScopeOutsideTransactionError):
-        with tenant_scope(TenantScope.for_school(1)):
-            pass
+    with pytest.raises(ScopeOutsideTransactionError), tenant_scope(TenantScope.for_school(1)):
+        pass
 
 
 @pytest.mark.django_db(transaction=True)
@@ -166,10 +173,14 @@ def test_settings_end_with_the_transaction():
     assert user != APP_ROLE
 
 
-@pytest.mark.parametrize("statement", ["UPDATE schools_auditevent SET action = 'view'",
-                                       "DELETE FROM schools_auditevent"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE schools_auditevent SET action = 'view'", "DELETE FROM schools_auditevent"]
+)
 def test_app_role_cannot_update_or_delete_audit_rows(tenant, statement):
-    with pytest.raises(ProgrammingError, match="permission denied"):
-        with transaction.atomic(), tenant_scope(TenantScope.for_school(tenant.school.pk)):
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
+    with (
+        pytest.raises(ProgrammingError, match="permission denied"),
+        transaction.atomic(),
+        tenant_scope(TenantScope.for_school(tenant.school.pk)),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)

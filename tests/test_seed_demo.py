@@ -22,12 +22,22 @@ def seed() -> list[dict]:
 
 def test_seed_demo_is_idempotent_and_covers_every_role(db):
     first = seed()
-    counts = (School.objects.count(), Partnership.objects.count(), BehaviourProvision.objects.count(),
-              User.objects.count(), Membership.objects.count())
+    counts = (
+        School.objects.count(),
+        Partnership.objects.count(),
+        BehaviourProvision.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+    )
     second = seed()
     assert first == second
-    assert counts == (School.objects.count(), Partnership.objects.count(), BehaviourProvision.objects.count(),
-                      User.objects.count(), Membership.objects.count())
+    assert counts == (
+        School.objects.count(),
+        Partnership.objects.count(),
+        BehaviourProvision.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+    )
     assert counts[:3] == (6, 2, 1)
     assert len({s.phase for s in School.objects.all()}) >= 5
     assert {row["role"] for row in first} == {r.value for r in Role}
@@ -54,6 +64,14 @@ def test_plain_output_names_every_user(db):
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     text = out.getvalue()
-    for username in ("senco", "practitioner", "headteacher", "provision-lead", "partnership-lead", "la-officer",
-                     "la-admin", "platform-admin"):
+    for username in (
+        "senco",
+        "practitioner",
+        "headteacher",
+        "provision-lead",
+        "partnership-lead",
+        "la-officer",
+        "la-admin",
+        "platform-admin",
+    ):
         assert username in text

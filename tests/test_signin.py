@@ -38,6 +38,7 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client, tenant):
     wrong = post_login(client, tenant.users["senco"].username, "not the password")
     unknown = post_login(client, "nobody-by-this-name", "not the password")
     assert wrong.status_code == unknown.status_code == 400
+
     def strip(response) -> str:  # the CSRF tokens differ on every page by design
         return re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"', "", response.content.decode())
 
@@ -94,7 +95,9 @@ def test_multi_school_role_must_pass_two_factor(client, tenant):
     assert client.get("/schools/")["Location"] == "/accounts/two-factor/"
     assert client.get("/api/v1/me/").status_code == 403
     device = user.totpdevice_set.get()
-    bad = client.post("/accounts/two-factor/", {"code": "000000" if code_for(device) != "000000" else "111111"})
+    bad = client.post(
+        "/accounts/two-factor/", {"code": "000000" if code_for(device) != "000000" else "111111"}
+    )
     assert bad.status_code == 400
     good = client.post("/accounts/two-factor/", {"code": code_for(device)})
     assert good.status_code == 302
@@ -148,11 +151,16 @@ def test_password_reset_does_not_skip_two_factor(client, tenant):
     assert len(mail.outbox) == 1
     link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
     form_url = client.get(link)["Location"]
-    response = client.post(form_url, {"new_password1": "a brand new long passphrase 7",
-                                       "new_password2": "a brand new long passphrase 7"})
+    response = client.post(
+        form_url,
+        {"new_password1": "a brand new long passphrase 7", "new_password2": "a brand new long passphrase 7"},
+    )
     assert response["Location"] == "/accounts/reset/done/"
     assert client.get("/schools/")["Location"].startswith("/accounts/login/")  # not signed in by the reset
-    assert post_login(client, user.username, "a brand new long passphrase 7")["Location"] == "/accounts/two-factor/"
+    assert (
+        post_login(client, user.username, "a brand new long passphrase 7")["Location"]
+        == "/accounts/two-factor/"
+    )
 
 
 def test_reset_for_an_unknown_address_looks_the_same(client, db):
@@ -177,14 +185,20 @@ def test_api_token_needs_the_code_where_two_factor_applies(client, tenant):
 
 def test_api_token_for_a_single_school_role(client, tenant):
     user = tenant.users["senco"]
-    token = client.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}).json()["token"]
+    token = client.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}).json()[
+        "token"
+    ]
     assert client.get("/api/v1/pupils/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
-    assert client.post("/api/v1/auth/token/", {"username": user.username, "password": "nope"}).status_code == 401
+    assert (
+        client.post("/api/v1/auth/token/", {"username": user.username, "password": "nope"}).status_code == 401
+    )
 
 
 def test_expired_or_unknown_token_is_refused(client, tenant):
     user = tenant.users["senco"]
-    token = client.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}).json()["token"]
+    token = client.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}).json()[
+        "token"
+    ]
     ApiToken.objects.update(expires_at="2000-01-01T00:00:00Z")
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION="Token made-up").status_code == 401

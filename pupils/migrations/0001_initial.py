@@ -5,30 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('schools', '0001_initial'),
+        ("schools", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Pupil',
+            name="Pupil",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('upn', models.CharField(max_length=13, verbose_name='UPN')),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('nc_year', models.SmallIntegerField(help_text='National Curriculum year; 0 is reception, -1 nursery.', verbose_name='NC year')),
-                ('is_active', models.BooleanField(default=True, help_text='Leavers stay on record but leave the active lists.')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pupils', to='schools.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("upn", models.CharField(max_length=13, verbose_name="UPN")),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "nc_year",
+                    models.SmallIntegerField(
+                        help_text="National Curriculum year; 0 is reception, -1 nursery.",
+                        verbose_name="NC year",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True, help_text="Leavers stay on record but leave the active lists."
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pupils",
+                        to="schools.school",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'id'],
-                'indexes': [models.Index(fields=['school', 'last_name', 'first_name'], name='pupil_school_name')],
-                'constraints': [models.UniqueConstraint(fields=('school', 'upn'), name='pupil_upn_unique_in_school')],
+                "ordering": ["last_name", "first_name", "id"],
+                "indexes": [
+                    models.Index(fields=["school", "last_name", "first_name"], name="pupil_school_name")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("school", "upn"), name="pupil_upn_unique_in_school")
+                ],
             },
         ),
     ]
