@@ -14,9 +14,11 @@ from schools.tenancy import require_scope
 
 @login_required
 def pupil_index(request: HttpRequest) -> HttpResponse:
+    """The pupil list. A search is POSTed so a child's name never sits in a URL or an access log."""
     require_pupil_level(request)
-    search = request.GET.get("q", "")[:100]
-    page = Paginator(pupil_list(require_scope(), search=search), 50).get_page(request.GET.get("page"))
+    data = request.POST if request.method == "POST" else request.GET
+    search = request.POST.get("q", "")[:100].strip()
+    page = Paginator(pupil_list(require_scope(), search=search), 50).get_page(data.get("page"))
     audit(
         request,
         Action.SEARCH if search else Action.LIST,

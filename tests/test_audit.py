@@ -30,7 +30,8 @@ def test_viewing_a_pupil_writes_one_row_naming_who_and_which_membership(client, 
 def test_list_and_search_are_audited_without_the_search_text(client, tenant, as_school):
     sign_in(client, tenant.users["senco"])
     client.get("/pupils/")
-    client.get("/pupils/", {"q": tenant.pupils[1].last_name})
+    response = client.post("/pupils/", {"q": tenant.pupils[1].last_name})
+    assert tenant.pupils[1].last_name in response.content.decode()
     rows = events(as_school, tenant.school, object_type="pupils.pupil")
     assert [e.action for e in rows] == ["list", "search"]
     assert tenant.pupils[1].last_name not in str(rows[1].detail)
@@ -74,3 +75,19 @@ def test_pupil_pages_are_not_cached(client, tenant):
     sign_in(client, tenant.users["senco"])
     response = client.get(f"/pupils/{tenant.pupils[0].pk}/")
     assert response["Cache-Control"] == "no-store"
+
+
+def test_search_text_stays_out_of_urls_and_error_reports(client, tenant, rf):
+    from provisionmap.logging import PupilDataExceptionReporterFilter, ScrubSensitiveFilter
+
+    sign_in(client, tenant.users["senco"])
+    page = client.get("/pupils/").content.decode()
+    assert 'method="post"' in page and 'name="q"' in page  # the search form posts
+    request = rf.post("/pupils/", {"q": "Jayden Smith"})
+    cleansed = PupilDataExceptionReporterFilter().get_post_parameters(request)
+    assert "Jayden" not in str(dict(cleansed))
+    import logging
+
+    record = logging.LogRecord("x", logging.INFO, "", 0, '"GET /api/v1/pupils/?q=Smith HTTP/1.1" %s', ("200",), None)
+    ScrubSensitiveFilter().filter(record)
+    assert "Smith" not in record.getMessage()

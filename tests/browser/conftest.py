@@ -28,15 +28,20 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One Chromium for all the browser tests.
+
+    Package scope, not session: Playwright's sync API keeps its asyncio loop marked as
+    running on this thread for as long as Playwright is started, so Django's async-safety
+    check would refuse every ORM call made from the test thread (seeding, pytest-django's
+    flush). Those calls are plain synchronous code that never shares a connection with the
+    loop (the live server answers in its own thread), so DJANGO_ALLOW_ASYNC_UNSAFE is set,
+    but only until the last browser test ends: the rest of the suite keeps the check, and
+    subprocesses it starts (`check --deploy` fails on that variable) never see it.
+    """
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed")
-    # Playwright's sync API keeps its asyncio loop marked as running on this thread for as
-    # long as Playwright is started, so Django's async-safety check would refuse every ORM
-    # call made from the test thread (seeding, pytest-django's flush), and from any test
-    # that runs later in the same session. Those calls are plain synchronous code that never
-    # shares a connection with the loop; the live server answers requests in its own thread.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()

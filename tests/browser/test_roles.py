@@ -112,6 +112,17 @@ def tab_until(page: Page, selector: str, limit: int = 25) -> int:
 # --- tests ----------------------------------------------------------------------------------
 
 
+def test_axe_runs_under_the_sites_content_security_policy(page: Page):
+    """The check can fail: a page with a known violation is caught despite script-src 'self'."""
+    response = page.goto("/accounts/login/")
+    assert response is not None
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert_accessible(page)
+    page.evaluate("""document.querySelector("main").insertAdjacentHTML("beforeend", '<img src="data:,">')""")
+    with pytest.raises(AssertionError, match="image-alt"):
+        assert_accessible(page)
+
+
 def test_demo_users_are_all_covered(demo_credentials):
     """The parametrised list below is the seed's list: a new demo user cannot be skipped."""
     assert {row["username"] for row in demo_credentials} == set(DEMO_USERS)
