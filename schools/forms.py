@@ -16,12 +16,7 @@ class CodeForm(forms.Form):
             attrs={
                 "autocomplete": "one-time-code",
                 "inputmode": "numeric",
-                "autofocus": True,
                 "pattern": "[0-9 ]*",
             }
         ),
     )
-
-
-class MembershipSwitchForm(forms.Form):
-    membership = forms.IntegerField(widget=forms.HiddenInput)

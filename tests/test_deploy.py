@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.test import Client, override_settings
 from django.utils.module_loading import import_string
 from rest_framework.renderers import BrowsableAPIRenderer
 
@@ -46,10 +47,14 @@ PRODUCTION_NAMES = [
 
 
 def production_env() -> dict[str, str]:
-    env = dict(os.environ)
-    # The two variables that would weaken what is checked here, if a developer's shell has them.
-    for name in ("DEBUG", "SECURE_SSL_REDIRECT"):
-        env.pop(name, None)
+    # What this process has, less anything production never has: DEBUG or a switched-off
+    # redirect from a developer's shell, and Django switches such as the
+    # DJANGO_ALLOW_ASYNC_UNSAFE that the browser tests set for the rest of the session.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("DEBUG", "SECURE_SSL_REDIRECT") and not name.startswith("DJANGO_")
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="provisionmap.settings",
         SECRET_KEY=secrets.token_urlsafe(64),
@@ -122,11 +127,14 @@ def test_production_cookies_are_secure_and_https_is_enforced(production):
     assert production["SECURE_SSL_REDIRECT"] is True
 
 
-def test_production_sends_hsts_for_a_year(production, client, db):
+def test_production_sends_hsts_for_a_year(production, db):
     assert production["SECURE_HSTS_SECONDS"] >= ONE_YEAR
     assert production["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
-    # The test settings keep production's HSTS values; the header goes on HTTPS responses.
-    header = client.get("/accounts/login/", secure=True)["Strict-Transport-Security"]
+    # Production's values on a real HTTPS response (a fresh client loads the middleware
+    # with them, whatever DEBUG the test run has).
+    hsts = {name: production[name] for name in ("SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS")}
+    with override_settings(**hsts):
+        header = Client().get("/accounts/login/", secure=True)["Strict-Transport-Security"]
     max_age = re.search(r"max-age=(\d+)", header)
     assert max_age is not None and int(max_age.group(1)) >= ONE_YEAR, header
     assert "includesubdomains" in header.lower()
