@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 class SecurityHeadersMiddleware:
     """Content Security Policy everywhere; `no-store` on anything that may show pupil data.
 
-    Every page after sign-in may show a child's details, so only static assets and the
-    sign-in pages are left cacheable; views never opt out.
+    Any page after sign-in may show a child's details, so every response but a static asset
+    is `no-store`; views never opt out.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

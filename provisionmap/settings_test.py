@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+# Tests run the production defaults, whatever the shell has exported.
+os.environ["DEBUG"] = "0"
 
 from provisionmap.settings import *  # noqa: F403
 

@@ -5,7 +5,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from pupils.models import Pupil
 from pupils.selectors import pupil_list
 from schools.access import get_in_scope_or_404, require_pupil_level
 from schools.audit import Action, audit
@@ -32,6 +31,6 @@ def pupil_index(request: HttpRequest) -> HttpResponse:
 @login_required
 def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_pupil_level(request)
-    pupil = get_in_scope_or_404(request, Pupil, pk)
+    pupil = get_in_scope_or_404(request, pupil_list(require_scope(), include_leavers=True), pk)
     audit(request, Action.VIEW, pupil)
     return render(request, "pupils/pupil_detail.html", {"pupil": pupil})

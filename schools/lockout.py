@@ -60,4 +60,12 @@ def record_success(*, username: str) -> None:
 
 
 def client_ip(request) -> str:
+    """The client's address: the socket's, or behind NUM_PROXIES proxies the one they saw."""
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            # Each trusted proxy appends one address; anything further left is the client's to forge.
+            return hops[-min(proxies, len(hops))]
     return request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -285,7 +285,6 @@ class AuditEvent(TenantModel):
         DELETE = "delete", "Deleted"
         DENIED = "denied", "Denied"
         SIGN_IN = "sign_in", "Signed in"
-        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
 
     tenant_key = "school"
     append_only = True

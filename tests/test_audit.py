@@ -88,6 +88,8 @@ def test_search_text_stays_out_of_urls_and_error_reports(client, tenant, rf):
     assert "Jayden" not in str(dict(cleansed))
     import logging
 
-    record = logging.LogRecord("x", logging.INFO, "", 0, '"GET /api/v1/pupils/?q=Smith HTTP/1.1" %s', ("200",), None)
+    record = logging.LogRecord(
+        "x", logging.INFO, "", 0, '"GET /api/v1/pupils/?q=Smith HTTP/1.1" %s', ("200",), None
+    )
     ScrubSensitiveFilter().filter(record)
     assert "Smith" not in record.getMessage()

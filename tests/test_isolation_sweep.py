@@ -184,3 +184,10 @@ def test_api_membership_header_for_someone_elses_membership_is_refused(client, t
 def test_scope_for_one_school_is_what_the_sweep_assumes(tenant):
     # Guard for the sweep's own premise: a school scope holds that school alone.
     assert TenantScope.for_school(tenant.school.pk).read_school == frozenset({tenant.school.pk})
+
+
+def test_practitioner_cannot_open_pupils_outside_their_groups(client, tenant):
+    # Until groups exist a practitioner runs none, so every pupil is out of reach.
+    sign_in(client, tenant.users["practitioner"])
+    assert client.get(f"/pupils/{tenant.pupils[0].pk}/").status_code == 404
+    assert client.get(f"/api/v1/pupils/{tenant.pupils[0].pk}/").status_code == 404

@@ -272,3 +272,12 @@ def test_admin_is_for_platform_staff(client, tenant):
     assert client.get("/admin/")["Location"] == "/accounts/two-factor/"
     client.post("/accounts/two-factor/", {"code": code_for(device)})
     assert client.get("/admin/").status_code == 200
+
+
+def test_lockout_counts_the_client_behind_trusted_proxies(rf, settings):
+    from schools.lockout import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.2")
+    assert client_ip(request) == "10.0.0.2"  # no proxy trusted: the forwarded header is ignored
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    assert client_ip(request) == "203.0.113.9"  # the address our one proxy saw, not the forgeable one
