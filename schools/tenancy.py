@@ -60,11 +60,6 @@ class TenantScope:
     def ids(self, key: str, *, write: bool = False) -> frozenset[int]:
         return getattr(self, f"{'write' if write else 'read'}_{key}")
 
-    def cache_key(self, *parts: object) -> str:
-        """Cache keys always carry the tenant so one scope never reads another's entry."""
-        tenant = "|".join(f"{k}={sorted(self.ids(k))}" for k in TENANT_KEYS)
-        return ":".join(["t", self.role, tenant, *map(str, parts)])
-
     @classmethod
     def for_school(cls, school_id: int, *, role: str = "system", la_id: int | None = None) -> TenantScope:
         """Full read/write on one school: seeding, imports and tests."""
@@ -177,14 +172,10 @@ def _restore() -> None:
         logger.debug("could not restore tenant settings; transaction is being rolled back")
 
 
-class TenantQuerySet(models.QuerySet):
-    pass
-
-
-class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+class TenantManager(models.Manager):
     """Default manager of every tenant model: filters by the active scope, or refuses."""
 
-    def get_queryset(self) -> TenantQuerySet:
+    def get_queryset(self) -> models.QuerySet:
         qs = super().get_queryset()
         scope = _current.get()
         key = self.model.tenant_key
