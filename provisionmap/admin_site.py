@@ -1,4 +1,6 @@
-from django.http import HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django_otp.admin import OTPAdminSite
 
 
@@ -7,6 +9,10 @@ class PlatformAdminSite(OTPAdminSite):
 
     site_header = "Provision Map platform administration"
     site_title = "Provision Map admin"
+
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        # One way in for everyone: our sign-in page, with its lockout, two-factor and audit.
+        return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", schools_api.ApiRoot.as_view(), name="root"),
     path("me/", schools_api.MeView.as_view(), name="me"),
     path("auth/token/", schools_api.TokenView.as_view(), name="token"),
+    path("auth/token/current/", schools_api.TokenRevokeView.as_view(), name="token-current"),
     path(
         "schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"
     ),

@@ -138,6 +138,8 @@ LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 LOGIN_SPRAY_ACCOUNTS = int(os.environ.get("LOGIN_SPRAY_ACCOUNTS", "5"))
 LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30"))
 OTP_MAX_FAILURES = 5
+# The admin never shows a device's secret or its QR code: nobody may copy another's factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_TOTP_ISSUER = "Provision Map"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -251,6 +253,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.db.backends": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # The development server's request lines, query strings scrubbed like every other.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 DEFAULT_EXCEPTION_REPORTER_FILTER = "provisionmap.logging.PupilDataExceptionReporterFilter"

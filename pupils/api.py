@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import ValidationError
 
+from pupils.forms import PupilSearchForm
 from pupils.selectors import pupil_list
 from pupils.serializers import PupilSerializer
 from schools.access import get_in_scope_or_404
@@ -20,7 +22,10 @@ class PupilList(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return pupil_list(require_scope(), search=self.request.query_params.get("q", "")[:100])
+        form = PupilSearchForm(self.request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        return pupil_list(require_scope(), search=form.cleaned_data["q"])
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from pupils.forms import PupilSearchForm
 from pupils.selectors import pupil_list
 from schools.access import get_in_scope_or_404, require_pupil_level
 from schools.audit import Action, audit
@@ -16,7 +17,10 @@ def pupil_index(request: HttpRequest) -> HttpResponse:
     """The pupil list. A search is POSTed so a child's name never sits in a URL or an access log."""
     require_pupil_level(request)
     data = request.POST if request.method == "POST" else request.GET
-    search = request.POST.get("q", "")[:100].strip()
+    form = PupilSearchForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and not form.is_valid():
+        return render(request, "pupils/pupil_list.html", {"form": form, "page": None, "q": ""}, status=400)
+    search = form.cleaned_data["q"] if form.is_bound else ""
     page = Paginator(pupil_list(require_scope(), search=search), 50).get_page(data.get("page"))
     audit(
         request,

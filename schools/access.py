@@ -28,8 +28,8 @@ def require_pupil_level(request: HttpRequest) -> None:
         raise PermissionDenied("Your role sees figures, not individual pupils.")
 
 
-def get_in_scope_or_404(request: HttpRequest, queryset: models.QuerySet[M] | type[M], pk: object) -> M:
-    qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
+def get_in_scope_or_404(request: HttpRequest, qs: models.QuerySet[M], pk: object) -> M:
+    """`qs` comes from a selector, so it already holds only what the scope may open."""
     try:
         return qs.get(pk=pk)
     except (qs.model.DoesNotExist, ValueError, TypeError):

@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from schools.audit import membership_audit
 from schools.models import (
     BehaviourProvision,
     LocalAuthority,
@@ -23,6 +25,22 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
+
+    def save_formset(self, request, form, formset, change):
+        # Who gave whom which role is part of the audit trail, like any change.
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            membership_audit(request, obj, removed=True)
+            obj.delete()
+        for obj in instances:
+            obj.save()
+            membership_audit(request, obj, removed=False)
+        formset.save_m2m()
+
+
+# Two-factor devices are enrolled by their owner alone; the admin has no business with them.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 
 @admin.register(LocalAuthority)

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from schools import tokens
 from schools.audit import Action, audit
-from schools.memberships import memberships_of, requires_two_factor
+from schools.memberships import memberships_of
 from schools.selectors import provisions_for, schools_for
 from schools.serializers import (
     MeSerializer,
@@ -23,7 +23,7 @@ from schools.serializers import (
     TokenRequestSerializer,
     TokenSerializer,
 )
-from schools.signin import check_code, check_password, confirmed_device
+from schools.signin import check_code, check_password, confirmed_device, two_factor_applies
 from schools.tenancy import require_scope
 
 
@@ -80,7 +80,7 @@ class TokenView(APIView):
             return Response({"detail": result.error}, status=status.HTTP_401_UNAUTHORIZED)
         user = result.user
         verified = False
-        if requires_two_factor(user, memberships_of(user)):
+        if two_factor_applies(user, memberships_of(user)):
             device = confirmed_device(user)
             # Two-factor cannot be skipped here: no device, or no right code, no token.
             if device is None:
@@ -88,7 +88,8 @@ class TokenView(APIView):
                     {"detail": "Set up two-factor sign-in in the browser before using the API."},
                     status=status.HTTP_401_UNAUTHORIZED,
                 )
-            if not check_code(user, device, data.get("otp", "")):
+            # A missing code is not a wrong one: it does not use up the code attempts.
+            if not data.get("otp") or not check_code(user, device, data["otp"]):
                 return Response(
                     {"detail": "A valid two-factor code (otp) is required."},
                     status=status.HTTP_401_UNAUTHORIZED,
@@ -96,6 +97,18 @@ class TokenView(APIView):
             verified = True
         audit(request._request, Action.SIGN_IN, object_type="api-token", object_id=user.pk, user=user)
         return Response({"token": tokens.issue(user, two_factor_verified=verified)})
+
+
+class TokenRevokeView(APIView):
+    """End the token this request was made with."""
+
+    @extend_schema(responses={204: None, 400: OpenApiResponse(description="Not signed in with a token.")})
+    def delete(self, request: Request) -> Response:
+        token = request._request.api_token
+        if token is None:
+            return Response({"detail": "This request was not made with a token."}, status=400)
+        tokens.revoke(token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SchoolList(generics.ListAPIView):

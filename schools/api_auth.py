@@ -6,6 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
+from schools.audit import Action, audit
 from schools.tenancy import current_scope
 
 
@@ -50,4 +51,7 @@ class PupilLevel(HasActiveMembership):
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
-        return current_scope().pupil_level
+        if current_scope().pupil_level:
+            return True
+        audit(request._request, Action.DENIED, object_type="pupil-route", detail={"reason": "role"})
+        return False

@@ -7,6 +7,11 @@ class SchoolsConfig(AppConfig):
     verbose_name = "Schools, partnerships and local authorities"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from schools.rls import on_post_migrate
+        from schools.signin import start_session_clocks
 
         post_migrate.connect(on_post_migrate, dispatch_uid="schools.rls.sync")
+        # Every way of signing in starts the idle and absolute session limits.
+        user_logged_in.connect(start_session_clocks, dispatch_uid="schools.signin.clocks")

@@ -44,7 +44,7 @@ def audit(
         school_id=school_id,
         action=action,
         object_type=object_type,
-        object_id=str(object_id),
+        object_id=str(object_id)[:40],
         path=(request.path[:300] if request is not None else ""),
         detail=detail or {},
     )
@@ -55,3 +55,14 @@ def audit(
         f.pre_save(event, add=True)  # fills `at`
     AuditEvent._base_manager._insert([event], fields=fields, returning_fields=None)
     return event
+
+
+def membership_audit(request: HttpRequest, membership: Membership, *, removed: bool) -> None:
+    """A role given or taken away (by platform staff, whose own scope names no school)."""
+    audit(
+        request,
+        Action.DELETE if removed else Action.UPDATE,
+        object_type="schools.membership",
+        object_id=membership.pk or "",
+        detail={"user": membership.user_id, "role": membership.role, "school": membership.school_id},
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -74,7 +74,6 @@ class DemoWorld:
     partnerships: list[Partnership]
     schools: list[School]
     provision: BehaviourProvision
-    credentials: list[dict] = field(default_factory=list)
 
 
 def _derived(purpose: str, username: str) -> bytes:

@@ -1,7 +1,9 @@
-"""Throttling of password and code guesses, kept in Redis.
+"""Throttling of password guesses, kept in Redis.
 
-- per account: LOGIN_MAX_FAILURES wrong passwords in LOGIN_FAILURE_WINDOW lock it for
-  LOGIN_LOCKOUT_SECONDS, whether or not the account exists (so the answer never reveals it);
+- per account: at most LOGIN_MAX_FAILURES attempts in LOGIN_FAILURE_WINDOW, counted before
+  the password is checked (so parallel guesses cannot slip past the limit); a success
+  clears the count; going over locks the account for LOGIN_LOCKOUT_SECONDS, whether or not
+  it exists, so the answer never reveals which accounts do;
 - per password: the same wrong password tried against LOGIN_SPRAY_ACCOUNTS different
   accounts blocks that password everywhere (password spraying);
 - per client address: LOGIN_MAX_FAILURES_PER_IP failures in the window block the address.
@@ -22,7 +24,8 @@ def _h(kind: str, value: str) -> str:
     return f"lock:{kind}:{digest[:32]}"
 
 
-def _incr(key: str, timeout: int) -> int:
+def incr(key: str, timeout: int) -> int:
+    """Atomically count one more event under `key`, which expires `timeout` after the first."""
     cache.add(key, 0, timeout)
     try:
         return cache.incr(key)
@@ -31,32 +34,33 @@ def _incr(key: str, timeout: int) -> int:
         return 1
 
 
-def is_blocked(*, username: str, password: str | None, ip: str) -> bool:
-    keys = [_h("user-locked", username.lower()), _h("ip-locked", ip)]
-    if password:
-        keys.append(_h("pw-locked", password))
-    return any(cache.get_many(keys).values())
-
-
-def record_failure(*, username: str, password: str | None, ip: str) -> None:
-    window, lock = settings.LOGIN_FAILURE_WINDOW, settings.LOGIN_LOCKOUT_SECONDS
+def begin_attempt(*, username: str, password: str, ip: str) -> bool:
+    """Count this attempt; False when it may not go on to the password check."""
     name = username.lower()
-    if _incr(_h("user-fails", name), window) >= settings.LOGIN_MAX_FAILURES:
-        cache.set(_h("user-locked", name), 1, lock)
-    if _incr(_h("ip-fails", ip), window) >= settings.LOGIN_MAX_FAILURES_PER_IP:
+    locks = [_h("user-locked", name), _h("ip-locked", ip), _h("pw-locked", password)]
+    if any(cache.get_many(locks).values()):
+        return False
+    if incr(_h("user-attempts", name), settings.LOGIN_FAILURE_WINDOW) > settings.LOGIN_MAX_FAILURES:
+        cache.set(_h("user-locked", name), 1, settings.LOGIN_LOCKOUT_SECONDS)
+        return False
+    return True
+
+
+def record_failure(*, username: str, password: str, ip: str) -> None:
+    window, lock = settings.LOGIN_FAILURE_WINDOW, settings.LOGIN_LOCKOUT_SECONDS
+    if incr(_h("ip-fails", ip), window) >= settings.LOGIN_MAX_FAILURES_PER_IP:
         cache.set(_h("ip-locked", ip), 1, lock)
-    if password:
-        # The set of accounts this one password failed against, as HMACs.
-        spray_key = _h("pw-accounts", password)
-        accounts = set(cache.get(spray_key) or ())
-        accounts.add(_h("acct", name))
-        cache.set(spray_key, sorted(accounts), window)
-        if len(accounts) >= settings.LOGIN_SPRAY_ACCOUNTS:
-            cache.set(_h("pw-locked", password), 1, lock)
+    # The set of accounts this one password failed against, as HMACs.
+    spray_key = _h("pw-accounts", password)
+    accounts = set(cache.get(spray_key) or ())
+    accounts.add(_h("acct", username.lower()))
+    cache.set(spray_key, sorted(accounts), window)
+    if len(accounts) >= settings.LOGIN_SPRAY_ACCOUNTS:
+        cache.set(_h("pw-locked", password), 1, lock)
 
 
 def record_success(*, username: str) -> None:
-    cache.delete(_h("user-fails", username.lower()))
+    cache.delete(_h("user-attempts", username.lower()))
 
 
 def client_ip(request) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -32,10 +32,15 @@ class AppDatabaseRoleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/static/"):
-            return self.get_response(request)
-        with transaction.atomic(), app_role():
-            return self.get_response(request)
+        with transaction.atomic():
+            # Outermost (not nested in a test's transaction): the commit below resets the role.
+            with app_role(transaction_ends_here=not connection.savepoint_ids):
+                response = self.get_response(request)
+            if response.status_code >= 500:
+                # Django turned an exception into this response inside the block; nothing
+                # the failed request wrote may stay.
+                transaction.set_rollback(True)
+            return response
 
 
 class ApiTokenMiddleware:
@@ -65,8 +70,9 @@ class SessionTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.api_token is None and request.user.is_authenticated:
             now = int(time.time())
-            started = request.session.get("signed_in_at", now)
-            last = request.session.get("last_seen", now)
+            # A session without its clocks did not come through sign-in: treat it as ended.
+            started = request.session.get("signed_in_at", 0)
+            last = request.session.get("last_seen", 0)
             if now - last > settings.SESSION_IDLE_SECONDS or now - started > settings.SESSION_COOKIE_AGE:
                 logout(request)
                 return redirect(f"{reverse('login')}?expired=1")
@@ -95,9 +101,11 @@ class TwoFactorRequiredMiddleware:
             verified = request.api_token.two_factor_verified
         else:
             verified = user.is_verified()
-        request.two_factor_required = requires_two_factor(user, request.memberships)
+        request.two_factor_required = requires_two_factor(user, request.memberships) or (
+            request.api_token is None and request.session.get("two_factor", False)
+        )
         if request.two_factor_required and not verified:
-            match = request.resolver_match or _resolve(request)
+            match = _resolve(request)
             if match is None or match.url_name not in TWO_FACTOR_OPEN:
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": "Two-factor authentication required."}, status=403)

@@ -148,6 +148,7 @@ class Role(models.TextChoices):
 
 
 SCHOOL_ROLES = {Role.SENCO, Role.PRACTITIONER, Role.HEADTEACHER}
+PUPIL_LEVEL_ROLES = {*SCHOOL_ROLES, Role.PROVISION_LEAD}
 # Roles that see more than one school: two-factor is always required for them.
 MULTI_SCHOOL_ROLES = {
     Role.PROVISION_LEAD,
@@ -241,6 +242,12 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.get_role_display()} · {self.scope_name}"
 
+    def clean(self) -> None:
+        # Platform staff reach pupils only through a recorded break-glass grant, never by
+        # giving themselves a school role.
+        if self.user_id and self.user.is_staff and Role(self.role) in PUPIL_LEVEL_ROLES:
+            raise ValidationError({"role": "Platform staff cannot hold a role that sees pupils."})
+
     @property
     def scope_object(self) -> models.Model | None:
         field = ROLE_SCOPE_FIELD[Role(self.role)]
@@ -318,10 +325,15 @@ class AuditEvent(TenantModel):
 
 
 class ApiToken(models.Model):
-    """An API token: only its SHA-256 is stored; it expires; it records two-factor."""
+    """An API token: only its SHA-256 is stored; it expires; it records two-factor.
+
+    It also keeps the user's session hash (derived from the password hash), so a password
+    change or reset ends every token, as it ends every session.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
+    password_fingerprint = models.CharField(max_length=128)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     two_factor_verified = models.BooleanField(default=False)

@@ -65,13 +65,20 @@ def sync_row_level_security(using: str = "default") -> None:
             write = f"{column} = ANY (pm_ids('pm.write_{key}'))"
             cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
             cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-            for name in ("pm_read", "pm_insert", "pm_update", "pm_delete"):
+            for name in ("pm_read", "pm_read_la", "pm_insert", "pm_update", "pm_delete"):
                 cursor.execute(f"DROP POLICY IF EXISTS {name} ON {table}")
             cursor.execute(f"CREATE POLICY pm_read ON {table} FOR SELECT USING ({read})")
             if getattr(model, "append_only", False):
-                # Anyone in a scope may add a row (denied attempts name no school of theirs);
-                # nobody in the app may change or remove one.
-                cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK (true)")
+                # Added to, never changed or removed by the app.
+                # A row may name no school (a refused attempt by an LA role) or a school the
+                # membership works in or over; never a school it could not see.
+                audit_ok = f"{column} IS NULL OR {column} = ANY (pm_ids('pm.audit_school'))"
+                cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK ({audit_ok})")
+                # Rows that name no school (LA roles' refused attempts) are the LA's to read.
+                cursor.execute(
+                    f"CREATE POLICY pm_read_la ON {table} FOR SELECT USING ({column} IS NULL AND "
+                    "local_authority_id = ANY (pm_ids('pm.write_local_authority')))"
+                )
                 cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {table} FROM {role}")
                 continue
             cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK ({write})")

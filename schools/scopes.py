@@ -2,51 +2,65 @@
 
 from __future__ import annotations
 
-from schools.models import BehaviourProvision, Membership, Role, School
+from schools.models import Membership, Role, School
 from schools.tenancy import TenantScope
 
 
 def scope_for_membership(membership: Membership) -> TenantScope:
     role = Role(membership.role)
     base = {"role": role.value, "membership_id": membership.pk, "user_id": membership.user_id}
-    if role in (Role.SENCO, Role.PRACTITIONER, Role.HEADTEACHER):
+    if role in (Role.SENCO, Role.HEADTEACHER):
         school = membership.school
         ids = frozenset({school.pk})
         return TenantScope(
             **base,
             read_school=ids,
             write_school=ids,
+            home_school=ids,
+            # The LA's own reference data (frameworks, rates) is read by its schools.
             read_local_authority=frozenset({school.local_authority_id}),
-            read_partnership=frozenset({school.partnership_id}) if school.partnership_id else frozenset(),
+            pupil_level=True,
+        )
+    if role is Role.PRACTITIONER:
+        school = membership.school
+        # Practitioners reach only the pupils in the groups they run, and write only their
+        # sessions; groups arrive with interventions, so for now no school row at all.
+        return TenantScope(
+            **base,
+            home_school=frozenset({school.pk}),
+            read_local_authority=frozenset({school.local_authority_id}),
             pupil_level=True,
         )
     if role is Role.PROVISION_LEAD:
-        provision: BehaviourProvision = membership.provision
+        provision = membership.provision
         # Placed pupils (a later issue) widen this while a placement is current; the host
         # school's own pupils are not the provision's.
         return TenantScope(
             **base,
+            home_school=frozenset({provision.host_school_id}),
             read_partnership=frozenset({provision.partnership_id}),
             read_local_authority=frozenset({provision.partnership.local_authority_id}),
             pupil_level=True,
         )
     if role is Role.PARTNERSHIP_LEAD:
         partnership = membership.partnership
-        schools = frozenset(School.objects.filter(partnership=partnership).values_list("pk", flat=True))
         pid = frozenset({partnership.pk})
         return TenantScope(
             **base,
-            read_school=schools,  # rows are read only to be counted: pupil_level is off
+            count_school=frozenset(
+                School.objects.filter(partnership=partnership).values_list("pk", flat=True)
+            ),
             read_partnership=pid,
             write_partnership=pid,
             read_local_authority=frozenset({partnership.local_authority_id}),
         )
     if role is Role.LA_OFFICER:
         la_id = membership.local_authority_id
-        schools = frozenset(School.objects.filter(local_authority_id=la_id).values_list("pk", flat=True))
         return TenantScope(
             **base,
-            read_school=schools,
+            count_school=frozenset(
+                School.objects.filter(local_authority_id=la_id).values_list("pk", flat=True)
+            ),
             read_partnership=frozenset(membership.local_authority.partnerships.values_list("pk", flat=True)),
             read_local_authority=frozenset({la_id}),
         )

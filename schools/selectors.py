@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from schools.models import AuditEvent, BehaviourProvision, LocalAuthority, School
+from schools.models import AuditEvent, BehaviourProvision, School
 from schools.tenancy import TenantScope
 
 
@@ -12,8 +12,10 @@ def schools_for(scope: TenantScope) -> QuerySet[School]:
     """Schools the scope may see as organisations (not their pupils)."""
     return (
         School.objects.filter(
-            # Row readers see their schools; the LA administrator manages the LA's schools.
-            Q(pk__in=scope.read_school) | Q(local_authority_id__in=scope.write_local_authority)
+            # A school's own staff see it, roles over many schools see those they count,
+            # and the LA administrator manages the LA's schools.
+            Q(pk__in=scope.read_school | scope.count_school | scope.home_school)
+            | Q(local_authority_id__in=scope.write_local_authority)
         )
         .select_related("local_authority", "partnership")
         .order_by("name")
@@ -22,14 +24,10 @@ def schools_for(scope: TenantScope) -> QuerySet[School]:
 
 def provisions_for(scope: TenantScope) -> QuerySet[BehaviourProvision]:
     return BehaviourProvision.objects.filter(
-        Q(host_school_id__in=scope.read_school)
+        Q(host_school_id__in=scope.read_school | scope.home_school)
         | Q(partnership_id__in=scope.read_partnership)
         | Q(partnership__local_authority_id__in=scope.write_local_authority)
     ).select_related("host_school", "partnership")
-
-
-def local_authorities_for(scope: TenantScope) -> QuerySet[LocalAuthority]:
-    return LocalAuthority.objects.filter(pk__in=scope.read_local_authority)
 
 
 def audit_events_for(scope: TenantScope, *, action: str = "") -> QuerySet[AuditEvent]:

@@ -15,6 +15,7 @@ from `schools.tasks.ScopedTask`, commands and tests from `tenant_scope()` direct
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -41,9 +42,12 @@ class ScopeOutsideTransactionError(RuntimeError):
 class TenantScope:
     """What one membership may reach, as id sets per tenant key.
 
-    `read_*` bounds what may be read (aggregate roles read many schools' rows to count
-    them); `write_*` bounds what may be changed. `pupil_level` says whether the role may
-    see identifiable pupil records at all; aggregate roles may not.
+    `read_*` bounds the rows that may be read one by one, `write_*` the rows that may be
+    changed. `count_school` names schools whose rows may only be counted: they become
+    readable inside `counting()` alone, the block an aggregate selector runs in, so a view
+    that forgets a check still gets no row of them. `home_school` is where the membership
+    belongs (its audit rows name it). `pupil_level` says whether the role may see
+    identifiable pupil records at all.
     """
 
     role: str
@@ -51,6 +55,8 @@ class TenantScope:
     user_id: int | None = None
     read_school: frozenset[int] = field(default_factory=frozenset)
     write_school: frozenset[int] = field(default_factory=frozenset)
+    count_school: frozenset[int] = field(default_factory=frozenset)
+    home_school: frozenset[int] = field(default_factory=frozenset)
     read_partnership: frozenset[int] = field(default_factory=frozenset)
     write_partnership: frozenset[int] = field(default_factory=frozenset)
     read_local_authority: frozenset[int] = field(default_factory=frozenset)
@@ -59,6 +65,16 @@ class TenantScope:
 
     def ids(self, key: str, *, write: bool = False) -> frozenset[int]:
         return getattr(self, f"{'write' if write else 'read'}_{key}")
+
+    def database_settings(self) -> dict[str, frozenset[int]]:
+        values = {
+            f"pm.{mode}_{key}": self.ids(key, write=mode == "write")
+            for key in TENANT_KEYS
+            for mode in ("read", "write")
+        }
+        # Audit rows may name any school the membership works in or over, never another.
+        values["pm.audit_school"] = self.home_school | self.read_school | self.count_school
+        return values
 
     @classmethod
     def for_school(cls, school_id: int, *, role: str = "system", la_id: int | None = None) -> TenantScope:
@@ -108,14 +124,14 @@ def _pg_array(ids: Iterable[int]) -> str:
     return "{" + ",".join(str(int(i)) for i in sorted(ids)) + "}"
 
 
+SETTING_NAMES = tuple(TenantScope(role="").database_settings())
+
+
 def _apply(scope: TenantScope | None, *, app_role: bool) -> None:
     """Write scope and role into transaction-local settings, in one round trip."""
-    names: list[str] = []
-    values: list[str] = []
-    for key in TENANT_KEYS:
-        for mode in ("read", "write"):
-            names.append(f"pm.{mode}_{key}")
-            values.append(_pg_array(scope.ids(key, write=mode == "write")) if scope else "")
+    wanted = scope.database_settings() if scope else {}
+    names = list(SETTING_NAMES)
+    values = [_pg_array(wanted[name]) if scope else "" for name in names]
     names.append("role")
     values.append(settings.DATABASE_APP_ROLE if app_role else "none")
     sql = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names)
@@ -134,8 +150,12 @@ def _require_transaction() -> None:
 
 
 @contextmanager
-def app_role() -> Iterator[None]:
-    """Run the enclosed queries as the app role (no tenant yet: tenant tables look empty)."""
+def app_role(*, transaction_ends_here: bool = False) -> Iterator[None]:
+    """Run the enclosed queries as the app role (no tenant yet: tenant tables look empty).
+
+    `transaction_ends_here` skips putting the role back, for a caller whose transaction
+    commits straight after the block (the request middleware): the commit clears it.
+    """
     _require_transaction()
     depth = _app_role_depth.get()
     token = _app_role_depth.set(depth + 1)
@@ -144,7 +164,8 @@ def app_role() -> Iterator[None]:
         yield
     finally:
         _app_role_depth.reset(token)
-        _restore()
+        if not transaction_ends_here:
+            _restore()
 
 
 @contextmanager
@@ -160,6 +181,22 @@ def tenant_scope(scope: TenantScope) -> Iterator[TenantScope]:
         _current.reset(token)
         _app_role_depth.reset(depth_token)
         _restore()
+
+
+@contextmanager
+def counting() -> Iterator[TenantScope]:
+    """Let an aggregate selector read the rows of the schools the scope may only count.
+
+    Only selectors that return figures (never rows) open this block; everywhere else those
+    schools' rows stay invisible to the ORM and to the database alike.
+    """
+    scope = require_scope()
+    if not scope.count_school:
+        yield scope
+        return
+    widened = dataclasses.replace(scope, read_school=scope.read_school | scope.count_school)
+    with tenant_scope(widened):
+        yield widened
 
 
 def _restore() -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from schools.models import ApiToken, User
 
@@ -23,6 +24,7 @@ def issue(user: User, *, two_factor_verified: bool) -> str:
         key_hash=_digest(key),
         expires_at=timezone.now() + timedelta(seconds=settings.API_TOKEN_SECONDS),
         two_factor_verified=two_factor_verified,
+        password_fingerprint=user.get_session_auth_hash(),
     )
     return key
 
@@ -33,4 +35,10 @@ def authenticate(key: str) -> ApiToken | None:
     token = ApiToken.objects.select_related("user").filter(key_hash=_digest(key)).first()
     if token is None or token.expires_at <= timezone.now() or not token.user.is_active:
         return None
+    if not constant_time_compare(token.password_fingerprint, token.user.get_session_auth_hash()):
+        return None  # the password changed since the token was issued
     return token
+
+
+def revoke(token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk).delete()

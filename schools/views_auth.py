@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from base64 import b32encode
 
 import segno
@@ -20,8 +19,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from schools.audit import Action, audit
 from schools.forms import CodeForm, SignInForm
-from schools.memberships import SESSION_KEY, memberships_of, requires_two_factor
-from schools.signin import check_code, check_password, confirmed_device
+from schools.memberships import SESSION_KEY, memberships_of
+from schools.signin import check_code, check_password, confirmed_device, two_factor_applies
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -47,15 +46,14 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             error = result.error
         else:
             user = result.user
-            login(request, user)  # a new session id
-            now = int(time.time())
-            request.session["signed_in_at"] = now
-            request.session["last_seen"] = now
+            login(request, user)  # a new session id; schools.apps starts the session clocks
             memberships = memberships_of(user)
             if memberships:
                 request.session[SESSION_KEY] = memberships[0].pk
             audit(request, Action.SIGN_IN, object_type="user", object_id=user.pk, user=user)
-            if requires_two_factor(user, memberships):
+            if two_factor_applies(user, memberships):
+                # Remembered for the session: someone who enrolled by choice is asked too.
+                request.session["two_factor"] = True
                 request.session["after_two_factor"] = _next_url(request)
                 return redirect("two_factor_challenge")
             return redirect(_next_url(request))

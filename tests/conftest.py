@@ -28,7 +28,8 @@ from tests.factories import (
 
 @dataclass
 class Tenant:
-    """One LA with a partnership, two schools (A and its sibling), a provision, pupils and staff."""
+    """One LA: a partnership of two schools (A and its sibling) with a provision, a neighbouring
+    partnership with one school, pupils in each school, and one member of staff per role."""
 
     la: LocalAuthority
     partnership: Partnership
@@ -37,9 +38,14 @@ class Tenant:
     provision: BehaviourProvision
     pupils: list[Pupil]
     sibling_pupils: list[Pupil]
+    neighbour: School | None = None
+    neighbour_pupils: list[Pupil] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)
     memberships: dict[str, Membership] = field(default_factory=dict)
     marker: str = ""
+
+    def pupil_names(self) -> list[str]:
+        return [p.last_name for p in self.pupils + self.sibling_pupils + self.neighbour_pupils]
 
 
 def build_tenant(code: str, marker: str) -> Tenant:
@@ -53,6 +59,13 @@ def build_tenant(code: str, marker: str) -> Tenant:
     pupils = [PupilFactory(school=school, last_name=f"{marker}Pupil{i}") for i in range(3)]
     sibling_pupils = [PupilFactory(school=sibling, last_name=f"{marker}Sibling{i}") for i in range(2)]
     t = Tenant(la, partnership, school, sibling, provision, pupils, sibling_pupils, marker=marker)
+    other_partnership = PartnershipFactory(local_authority=la, name=f"{marker} East Partnership")
+    t.neighbour = SchoolFactory(
+        local_authority=la, partnership=other_partnership, name=f"{marker} Neighbour Academy"
+    )
+    t.neighbour_pupils = [
+        PupilFactory(school=t.neighbour, last_name=f"{marker}Neighbour{i}") for i in range(2)
+    ]
     scope_objects = {
         Role.SENCO: {"school": school},
         Role.PRACTITIONER: {"school": school},
@@ -61,9 +74,10 @@ def build_tenant(code: str, marker: str) -> Tenant:
         Role.PARTNERSHIP_LEAD: {"partnership": partnership},
         Role.LA_OFFICER: {"local_authority": la},
         Role.LA_ADMIN: {"local_authority": la},
+        Role.PLATFORM_ADMIN: {},
     }
     for role, scope in scope_objects.items():
-        user = UserFactory(username=f"{marker.lower()}-{role.value}")
+        user = UserFactory(username=f"{marker.lower()}-{role.value}", is_staff=role is Role.PLATFORM_ADMIN)
         t.memberships[role.value] = MembershipFactory(user=user, role=role, **scope)
         t.users[role.value] = user
         if requires_two_factor(user):

@@ -14,7 +14,15 @@ def raw_probe(request):
     return JsonResponse({"user": user, "setting": setting, "pupil_school_ids": schools})
 
 
+def write_then_fail(request):
+    from schools.audit import Action, audit
+
+    audit(request, Action.UPDATE, object_type="probe", object_id="half-done")
+    raise RuntimeError("the view fails after writing")
+
+
 urlpatterns = [
     path("raw-probe/", raw_probe),
+    path("write-then-fail/", write_then_fail),
     path("", include("provisionmap.urls")),
 ]

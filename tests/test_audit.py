@@ -93,3 +93,21 @@ def test_search_text_stays_out_of_urls_and_error_reports(client, tenant, rf):
     )
     ScrubSensitiveFilter().filter(record)
     assert "Smith" not in record.getMessage()
+
+
+def test_refused_api_calls_are_audited(client, tenant):
+    from django.db import transaction
+
+    from schools.scopes import scope_for_membership
+    from schools.tenancy import tenant_scope
+
+    sign_in(client, tenant.users["la_officer"])
+    assert client.get("/api/v1/pupils/").status_code == 403
+    # A refusal by an LA role names no school; the LA's administrator reads such rows.
+    with transaction.atomic(), tenant_scope(scope_for_membership(tenant.memberships["la_admin"])):
+        rows = list(
+            AuditEvent._base_manager.filter(action="denied", user=tenant.users["la_officer"]).values_list(
+                "path", "local_authority_id"
+            )
+        )
+    assert rows == [("/api/v1/pupils/", tenant.la.pk)]

@@ -21,7 +21,7 @@ from schools.tenancy import TenantScope
 from tests.conftest import Tenant, sign_in
 from tests.sweep_routes import EXEMPT, ROUTES, Route, Target
 
-ROLES = [r.value for r in Role if r is not Role.PLATFORM_ADMIN]
+ROLES = [r.value for r in Role]
 SCHOOL_ROLES = {Role.SENCO.value, Role.PRACTITIONER.value, Role.HEADTEACHER.value}
 
 
@@ -134,9 +134,11 @@ def test_pages_and_lists_show_nothing_of_another_tenant(client, tenant, other, r
     sign_in(client, tenant.users[role], tenant.memberships[role])
     forbidden = [other.marker]
     if role in SCHOOL_ROLES:
-        forbidden += [p.last_name for p in tenant.sibling_pupils]
-    if role not in SCHOOL_ROLES:
-        forbidden += [p.last_name for p in tenant.pupils]  # no identifiable pupils outside a school
+        forbidden += [p.last_name for p in tenant.sibling_pupils + tenant.neighbour_pupils]
+    else:
+        forbidden += tenant.pupil_names()  # no identifiable pupils outside a school
+    if role not in (Role.LA_OFFICER, Role.LA_ADMIN):
+        forbidden.append(tenant.neighbour.name)  # another partnership's school
     failures = []
     for name, pattern, conv in all_routes():
         if conv or exempt(name, pattern) or name in ROUTES or "<" in pattern:

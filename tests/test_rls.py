@@ -184,3 +184,73 @@ def test_app_role_cannot_update_or_delete_audit_rows(tenant, statement):
         connection.cursor() as cursor,
     ):
         cursor.execute(statement)
+
+
+@pytest.mark.urls("tests.rls_urls")
+@pytest.mark.parametrize(
+    "role", ["la_officer", "partnership_lead", "practitioner", "provision_lead", "la_admin"]
+)
+def test_roles_without_row_access_see_no_pupil_row_even_by_raw_sql(client, tenant, role):
+    """The database, not only the views, keeps identifiable rows from roles that may not see them."""
+    sign_in(client, tenant.users[role])
+    assert client.get("/raw-probe/").json()["pupil_school_ids"] == []
+
+
+def test_aggregate_roles_count_rows_only_inside_counting(tenant):
+    from schools.scopes import scope_for_membership
+    from schools.tenancy import counting
+
+    scope = scope_for_membership(tenant.memberships["la_officer"])
+    with transaction.atomic(), tenant_scope(scope):
+        assert Pupil.objects.count() == 0
+        assert fetch("SELECT count(*) FROM pupils_pupil") == [(0,)]
+        with counting():
+            assert Pupil.objects.count() == 7  # 3 + 2 + 2 across the LA's three schools
+            assert fetch("SELECT count(*) FROM pupils_pupil") == [(7,)]
+        assert fetch("SELECT count(*) FROM pupils_pupil") == [(0,)]
+
+
+def test_partnership_lead_counts_only_its_partnership(tenant):
+    from schools.scopes import scope_for_membership
+    from schools.tenancy import counting
+
+    scope = scope_for_membership(tenant.memberships["partnership_lead"])
+    with transaction.atomic(), tenant_scope(scope), counting():
+        assert fetch("SELECT count(*) FROM pupils_pupil") == [(5,)]  # not the neighbour's 2
+
+
+def test_audit_rows_cannot_name_a_school_outside_the_scope(tenant, other):
+    from schools.audit import Action, audit
+
+    with (
+        pytest.raises(DatabaseError, match="row-level security"),
+        transaction.atomic(),
+        tenant_scope(TenantScope.for_school(tenant.school.pk)),
+    ):
+        audit(None, Action.VIEW, object_type="forged", school_id=other.school.pk)
+
+
+@pytest.mark.urls("tests.rls_urls")
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_request_keeps_nothing_it_wrote():
+    from django.test import Client
+
+    from schools.models import AuditEvent
+    from tests.conftest import build_tenant
+
+    t = build_tenant("909", "Crash")
+    client = sign_in(Client(raise_request_exception=False), t.users["senco"])
+    assert client.get("/write-then-fail/").status_code == 500
+    with transaction.atomic(), tenant_scope(TenantScope.for_school(t.school.pk)):
+        assert not AuditEvent.objects.filter(object_type="probe").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_missing_static_file_when_signed_in_is_a_plain_404():
+    from django.test import Client
+
+    from tests.conftest import build_tenant
+
+    t = build_tenant("909", "Static")
+    client = sign_in(Client(raise_request_exception=False), t.users["senco"])
+    assert client.get("/static/no-such-file.css").status_code == 404

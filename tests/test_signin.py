@@ -281,3 +281,79 @@ def test_lockout_counts_the_client_behind_trusted_proxies(rf, settings):
     assert client_ip(request) == "10.0.0.2"  # no proxy trusted: the forwarded header is ignored
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     assert client_ip(request) == "203.0.113.9"  # the address our one proxy saw, not the forgeable one
+
+
+def test_admin_login_page_sends_everyone_to_the_one_sign_in(client, db):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/admin/")
+
+
+def test_attempts_are_counted_before_the_password_is_checked(rf, db, settings):
+    """Parallel guesses cannot overtake the count: each takes its place before checking."""
+    from schools.lockout import begin_attempt
+
+    settings.LOGIN_MAX_FAILURES = 5
+    allowed = [begin_attempt(username="target", password=f"guess{i}", ip="198.51.100.7") for i in range(8)]
+    assert allowed == [True] * 5 + [False] * 3
+
+
+def test_token_ends_when_the_password_changes(client, tenant):
+    user = tenant.users["senco"]
+    token = client.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}).json()[
+        "token"
+    ]
+    user.set_password("another long passphrase 42")
+    user.save()
+    assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+
+
+def test_a_token_can_be_revoked(client, tenant):
+    user = tenant.users["senco"]
+    token = client.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}).json()[
+        "token"
+    ]
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    assert client.delete("/api/v1/auth/token/current/", **auth).status_code == 204
+    assert client.get("/api/v1/me/", **auth).status_code == 401
+
+
+@override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+def test_someone_who_enrolled_by_choice_is_asked_for_the_code(client, tenant):
+    user = tenant.users["senco"]
+    device = TOTPDevice.objects.create(user=user, name="own phone", confirmed=True)
+    assert post_login(client, user.username)["Location"] == "/accounts/two-factor/"
+    assert client.get("/pupils/")["Location"] == "/accounts/two-factor/"
+    client.post("/accounts/two-factor/", {"code": code_for(device)})
+    assert client.get("/pupils/").status_code == 200
+    # The API asks too.
+    response = client.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 401
+
+
+def test_a_missing_code_does_not_use_up_the_code_attempts(client, tenant):
+    user = tenant.users["la_officer"]
+    for _ in range(8):
+        assert (
+            client.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}).status_code
+            == 401
+        )
+        cache_clear_password_attempts(user.username)
+    device = user.totpdevice_set.get()
+    response = client.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": PASSWORD, "otp": code_for(device)}
+    )
+    assert response.status_code == 200
+
+
+def cache_clear_password_attempts(username: str) -> None:
+    from schools.lockout import record_success
+
+    record_success(username=username)  # keep the password lockout out of this test
+
+
+def test_platform_staff_cannot_take_a_role_that_sees_pupils(tenant):
+    staff = UserFactory(is_staff=True)
+    membership = Membership(user=staff, role="senco", school=tenant.school)
+    with pytest.raises(ValidationError):
+        membership.clean()

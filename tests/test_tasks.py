@@ -103,4 +103,5 @@ def test_real_worker_runs_the_task_in_the_callers_scope(worker):
         worker.terminate()
         pytest.fail("worker did not run the task:\n" + worker.communicate(timeout=20)[0].decode()[-3000:])
     assert len(found) == 1
-    assert found[0].school_id == tenant.school.pk
+    # The worker ran as the app role, and row-level security showed it one school's pupils.
+    assert found[0].detail == {"db_user": settings.DATABASE_APP_ROLE, "pupil_schools": [tenant.school.pk]}
