@@ -63,5 +63,5 @@ USER provisionmap
 EXPOSE 8000
 
 # docker-compose.yml repeats this command with a worker count (WEB_WORKERS there).
-# No access log: an API search (?q=) carries its text in the query string.
+# No access log by default: request lines are the operator's to log, scrubbed, if wanted.
 CMD ["gunicorn", "provisionmap.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", "--graceful-timeout", "25"]

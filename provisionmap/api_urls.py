@@ -19,5 +19,6 @@ urlpatterns = [
     path("schools/<int:pk>/", schools_api.SchoolDetail.as_view(), name="school-detail"),
     path("provisions/", schools_api.ProvisionList.as_view(), name="provision-list"),
     path("pupils/", pupils_api.PupilList.as_view(), name="pupil-list"),
+    path("pupils/search/", pupils_api.PupilSearch.as_view(), name="pupil-search"),
     path("pupils/<int:pk>/", pupils_api.PupilDetail.as_view(), name="pupil-detail"),
 ]

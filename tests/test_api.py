@@ -101,3 +101,37 @@ def test_pupil_list_is_paged(client, tenant):
 
 def test_health_check(client, db):
     assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_pupil_search_is_a_post_with_the_text_in_the_body(client, tenant, other):
+    sign_in(client, tenant.users["senco"])
+    target = tenant.pupils[1]
+    data = client.post(
+        "/api/v1/pupils/search/", {"q": target.last_name}, content_type="application/json"
+    ).json()
+    assert (data["count"], data["page"], data["pages"]) == (1, 1, 1)
+    assert [p["id"] for p in data["results"]] == [target.pk]
+    by_upn = client.post("/api/v1/pupils/search/", {"q": target.upn}, content_type="application/json").json()
+    assert [p["id"] for p in by_upn["results"]] == [target.pk]
+    # Another LA's pupil is not found by name.
+    foreign = client.post(
+        "/api/v1/pupils/search/", {"q": other.pupils[0].last_name}, content_type="application/json"
+    ).json()
+    assert foreign["count"] == 0
+
+
+def test_bad_search_input_is_a_clear_400(client, tenant):
+    sign_in(client, tenant.users["senco"])
+    for body in ({"q": "a\x00b"}, {"q": "x" * 500}, {}, {"q": "Smith", "page": 0}):
+        response = client.post("/api/v1/pupils/search/", body, content_type="application/json")
+        assert response.status_code == 400, body
+    page = client.post("/pupils/", {"q": "a\x00b"})
+    assert page.status_code == 400
+    assert b"There is a problem" in page.content
+
+
+def test_huge_ids_answer_404_not_500(client, tenant):
+    sign_in(client, tenant.users["la_officer"])
+    huge = "9" * 60
+    assert client.get(f"/schools/{huge}/").status_code == 404
+    assert client.get(f"/api/v1/schools/{huge}/").status_code == 404

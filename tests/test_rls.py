@@ -66,13 +66,13 @@ NOT_SCHOOL_DATA = {
 
 
 @pytest.mark.django_db
-def test_every_table_with_a_school_column_is_a_tenant_table():
-    """A new model holding school data that forgets to opt in to RLS fails here."""
+def test_every_table_with_a_school_or_pupil_column_is_a_tenant_table():
+    """A new model holding school or pupil data that forgets to opt in to RLS fails here."""
     with_school = {
         t
         for (t,) in fetch(
             "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND column_name = 'school_id'"
+            "AND column_name IN ('school_id', 'pupil_id')"
         )
     }
     tenant_tables = {m._meta.db_table for m in tenant_models()}

@@ -105,3 +105,18 @@ def test_real_worker_runs_the_task_in_the_callers_scope(worker):
     assert len(found) == 1
     # The worker ran as the app role, and row-level security showed it one school's pupils.
     assert found[0].detail == {"db_user": settings.DATABASE_APP_ROLE, "pupil_schools": [tenant.school.pk]}
+
+
+def test_every_project_task_re_enters_a_tenant_scope():
+    from provisionmap.celery import app
+    from schools.tasks import ScopedTask
+
+    app.loader.import_default_modules()
+    ours = {
+        name: task
+        for name, task in app.tasks.items()
+        if task.__module__.split(".")[0]
+        in {"schools", "pupils", "graduated_response", "interventions", "reports", "tests"}
+    }
+    assert "tests.visible_pupil_schools" in ours
+    assert [name for name, task in ours.items() if not isinstance(task, ScopedTask)] == []
