@@ -168,6 +168,17 @@ ROLE_SCOPE_FIELD = {
     Role.PLATFORM_ADMIN: None,
 }
 
+SCOPE_FIELDS = ("school", "provision", "partnership", "local_authority")
+
+
+def _scope_matches_role() -> Q:
+    """For each role, exactly the scope field it needs is set, and no other."""
+    condition = Q()
+    for wanted in (*SCOPE_FIELDS, None):
+        roles = sorted(r.value for r, f in ROLE_SCOPE_FIELD.items() if f == wanted)
+        condition |= Q(role__in=roles, **{f"{f}__isnull": f != wanted for f in SCOPE_FIELDS})
+    return condition
+
 
 class Membership(models.Model):
     """A role held over one scope object (none for the platform administrator)."""
@@ -194,43 +205,7 @@ class Membership(models.Model):
             # Exactly the scope field the role needs is set, and no other.
             models.CheckConstraint(
                 name="membership_scope_matches_role",
-                condition=(
-                    Q(
-                        role__in=sorted(r.value for r in SCHOOL_ROLES),
-                        school__isnull=False,
-                        provision__isnull=True,
-                        partnership__isnull=True,
-                        local_authority__isnull=True,
-                    )
-                    | Q(
-                        role=Role.PROVISION_LEAD,
-                        provision__isnull=False,
-                        school__isnull=True,
-                        partnership__isnull=True,
-                        local_authority__isnull=True,
-                    )
-                    | Q(
-                        role=Role.PARTNERSHIP_LEAD,
-                        partnership__isnull=False,
-                        school__isnull=True,
-                        provision__isnull=True,
-                        local_authority__isnull=True,
-                    )
-                    | Q(
-                        role__in=[Role.LA_OFFICER, Role.LA_ADMIN],
-                        local_authority__isnull=False,
-                        school__isnull=True,
-                        provision__isnull=True,
-                        partnership__isnull=True,
-                    )
-                    | Q(
-                        role=Role.PLATFORM_ADMIN,
-                        local_authority__isnull=True,
-                        school__isnull=True,
-                        provision__isnull=True,
-                        partnership__isnull=True,
-                    )
-                ),
+                condition=_scope_matches_role(),
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "school", "provision", "partnership", "local_authority"],
