@@ -1,30 +1,234 @@
-"""Pupils. This is the core record; the SEN register, needs and outcomes build on it."""
+"""Pupils and the SEN register: the record, its SEN history, one-page profile and outcomes.
 
+Every table here belongs to a school (`school` column), so each opts in to the tenant
+scoping and row-level security by subclassing SchoolRecord. Rows that hang off a pupil
+repeat the pupil's school, so the database can check them without a join.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.gb import upn as upn_check
 
+from pupils.codes import AREA_OF_NEED, Ethnicity, Gender, Measure, Need, SenStatus, Term
 from schools.models import School
 from schools.tenancy import TenantModel
 
+# NC years run from nursery (-2, -1) and reception (0) to year 14 of sixth form.
+NC_YEAR_MIN, NC_YEAR_MAX = -2, 14
 
-class Pupil(TenantModel):
+
+def validate_upn(value: str) -> str:
+    """A UPN (permanent or temporary) with a correct check letter, in its compact form."""
+    try:
+        return upn_check.validate(value)
+    except StdnumError as exc:
+        raise ValidationError(
+            "%(value)s is not a valid UPN: %(reason)s",
+            params={"value": value, "reason": str(exc).rstrip(".").lower()},
+            code="invalid_upn",
+        ) from None
+
+
+def nc_year_label(year: int) -> str:
+    return {-2: "Nursery 1", -1: "Nursery 2", 0: "Reception"}.get(year, f"Year {year}")
+
+
+class SchoolRecord(TenantModel):
     tenant_key = "school"
 
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Pupil(SchoolRecord):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="pupils")
-    upn = models.CharField("UPN", max_length=13)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
+    upn = models.CharField("UPN", max_length=13, validators=[validate_upn])
+    first_name = models.CharField("legal forename", max_length=100)
+    last_name = models.CharField("legal surname", max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
     date_of_birth = models.DateField()
+    gender = models.CharField(max_length=1, choices=Gender.choices, blank=True)
     nc_year = models.SmallIntegerField(
-        "NC year", help_text="National Curriculum year; 0 is reception, -1 nursery."
+        "NC year",
+        validators=[MinValueValidator(NC_YEAR_MIN), MaxValueValidator(NC_YEAR_MAX)],
+        help_text="National Curriculum year: 0 is reception, -1 and -2 nursery.",
     )
+    ethnicity = models.CharField(max_length=4, choices=Ethnicity.choices, blank=True)
+    fsm = models.BooleanField("free school meals", default=False)
+    pupil_premium = models.BooleanField(default=False)
+    eal = models.BooleanField("English as an additional language", default=False)
+    looked_after = models.BooleanField(default=False)
+    sen_status = models.CharField(
+        "SEN provision", max_length=1, choices=SenStatus.choices, default=SenStatus.NONE
+    )
+    primary_need = models.CharField(max_length=4, choices=Need.choices, blank=True)
+    secondary_need = models.CharField(max_length=4, choices=Need.choices, blank=True)
     is_active = models.BooleanField(
         default=True, help_text="Leavers stay on record but leave the active lists."
     )
+    left_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
-        constraints = [models.UniqueConstraint(fields=["school", "upn"], name="pupil_upn_unique_in_school")]
-        indexes = [models.Index(fields=["school", "last_name", "first_name"], name="pupil_school_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "upn"], name="pupil_upn_unique_in_school"),
+            models.CheckConstraint(
+                condition=Q(nc_year__gte=NC_YEAR_MIN, nc_year__lte=NC_YEAR_MAX), name="pupil_nc_year_range"
+            ),
+            # A type of need is recorded only for pupils with SEN, as the census asks.
+            models.CheckConstraint(
+                condition=~Q(sen_status=SenStatus.NONE) | (Q(primary_need="") & Q(secondary_need="")),
+                name="pupil_need_only_with_sen",
+            ),
+            models.CheckConstraint(
+                condition=Q(secondary_need="") | ~Q(secondary_need=models.F("primary_need")),
+                name="pupil_needs_differ",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "is_active", "last_name", "first_name"], name="pupil_register"),
+            models.Index(fields=["school", "sen_status"], name="pupil_sen_status"),
+            models.Index(fields=["school", "primary_need"], name="pupil_primary_need"),
+            models.Index(fields=["school", "nc_year"], name="pupil_nc_year"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def area_of_need(self) -> str:
+        return AREA_OF_NEED.get(self.primary_need, "")
+
+    @property
+    def nc_year_label(self) -> str:
+        return nc_year_label(self.nc_year)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.sen_status == SenStatus.NONE and (self.primary_need or self.secondary_need):
+            errors["primary_need"] = (
+                "A type of need is recorded only for pupils on SEN support or with an EHC plan."
+            )
+        elif self.sen_status != SenStatus.NONE and not self.primary_need:
+            errors["primary_need"] = "Give the primary type of need (NSA if not yet assessed)."
+        if self.secondary_need and self.secondary_need == self.primary_need:
+            errors["secondary_need"] = "The secondary need must differ from the primary need."
+        if self.left_on and self.is_active:
+            errors["left_on"] = "A pupil with a leaving date is a leaver: untick 'on roll' too."
+        if errors:
+            raise ValidationError(errors)
+
+
+class SenStatusChange(SchoolRecord):
+    """One entry of the SEN register: from `start_date`, this status and need applied."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="sen_history")
+    status = models.CharField(max_length=1, choices=SenStatus.choices)
+    primary_need = models.CharField(max_length=4, choices=Need.choices, blank=True)
+    secondary_need = models.CharField(max_length=4, choices=Need.choices, blank=True)
+    start_date = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        "schools.User",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    source = models.CharField(max_length=20, default="manual", help_text="manual, import or api")
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        indexes = [models.Index(fields=["pupil", "-start_date"], name="sen_history_pupil")]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} from {self.start_date:%d/%m/%Y}"
+
+
+class OnePageProfile(SchoolRecord):
+    """The pupil passport: in the pupil's and family's words as much as the school's."""
+
+    pupil = models.OneToOneField(Pupil, on_delete=models.CASCADE, related_name="profile")
+    strengths = models.TextField("what people like and admire about me", blank=True)
+    what_helps = models.TextField("what helps me", blank=True)
+    what_does_not_help = models.TextField("what does not help me", blank=True)
+    pupil_voice = models.TextField("what I want people to know", blank=True)
+    parent_voice = models.TextField("what my parents or carers say", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        "schools.User",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    def __str__(self) -> str:
+        return f"One-page profile of pupil {self.pupil_id}"
+
+
+class OutcomeRecord(SchoolRecord):
+    """A term's outcomes for one pupil: attendance, suspensions, exclusion."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="outcomes")
+    academic_year = models.PositiveSmallIntegerField(
+        help_text="The year the academic year starts, e.g. 2025 for 2025/26."
+    )
+    term = models.CharField(max_length=6, choices=Term.choices)
+    attendance_pct = models.DecimalField(
+        "attendance %",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    suspensions = models.PositiveSmallIntegerField(
+        default=0, help_text="Suspensions (fixed-term exclusions) this term."
+    )
+    suspension_days = models.DecimalField(
+        max_digits=5, decimal_places=1, default=0, validators=[MinValueValidator(0)]
+    )
+    permanently_excluded = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-academic_year", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "academic_year", "term"], name="one_outcome_per_term"),
+            models.CheckConstraint(
+                condition=Q(attendance_pct__isnull=True) | Q(attendance_pct__gte=0, attendance_pct__lte=100),
+                name="attendance_is_a_percentage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_term_display()} {self.academic_year}/{(self.academic_year + 1) % 100:02d}"
+
+
+class AssessmentScore(SchoolRecord):
+    """One assessment result (SDQ, Boxall, reading age …) on a date."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="scores")
+    measure = models.CharField(max_length=24, choices=Measure.choices)
+    measure_name = models.CharField(max_length=100, blank=True, help_text="For 'other': what was measured.")
+    assessed_on = models.DateField()
+    score = models.DecimalField(max_digits=7, decimal_places=2)
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+        indexes = [models.Index(fields=["pupil", "measure", "-assessed_on"], name="score_pupil_measure")]
+
+    def __str__(self) -> str:
+        return f"{self.get_measure_display()} {self.score} on {self.assessed_on:%d/%m/%Y}"

@@ -1,24 +1,79 @@
+"""Reads of pupils, always through the scope (the tenant manager filters by school)."""
+
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from pupils.codes import needs_in_area
 from pupils.models import Pupil
 from schools.models import Role
 from schools.tenancy import TenantScope
 
+# Sort keys a user may choose, and the ordering each means.
+SORTS = {
+    "name": ("last_name", "first_name", "id"),
+    "-name": ("-last_name", "-first_name", "-id"),
+    "year": ("nc_year", "last_name", "first_name", "id"),
+    "-year": ("-nc_year", "last_name", "first_name", "id"),
+    "sen": ("sen_status", "last_name", "first_name", "id"),
+    "need": ("primary_need", "last_name", "first_name", "id"),
+    "upn": ("upn", "id"),
+}
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    """What the register may be filtered by; every field optional."""
+
+    search: str = ""
+    year: int | None = None
+    sen_status: str = ""
+    need: str = ""
+    area: str = ""
+    fsm: bool | None = None
+    pupil_premium: bool | None = None
+    looked_after: bool | None = None
+    include_leavers: bool = False
+    sort: str = "name"
+
 
 def pupil_list(scope: TenantScope, *, search: str = "", include_leavers: bool = False) -> QuerySet[Pupil]:
-    """Pupils the scope reaches (its manager filters by school), newest register order."""
+    return pupil_register(scope, RegisterFilters(search=search, include_leavers=include_leavers))
+
+
+def pupil_register(scope: TenantScope, filters: RegisterFilters) -> QuerySet[Pupil]:
+    """The SEN register as the scope may see it, filtered and sorted."""
     qs = Pupil.objects.all()
     if scope.role == Role.PRACTITIONER:
         # Practitioners read only pupils in the groups they run; groups come with the
         # interventions issue, so until then they see none.
         return qs.none()
-    if not include_leavers:
+    if not filters.include_leavers:
         qs = qs.filter(is_active=True)
-    search = search.strip()
+    search = filters.search.strip()
     if search:
         qs = qs.filter(
-            Q(upn__iexact=search) | Q(last_name__icontains=search) | Q(first_name__icontains=search)
+            Q(upn__iexact=search)
+            | Q(last_name__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(preferred_name__icontains=search)
         )
-    return qs.order_by("last_name", "first_name", "id")
+    if filters.year is not None:
+        qs = qs.filter(nc_year=filters.year)
+    if filters.sen_status:
+        qs = qs.filter(sen_status=filters.sen_status)
+    if filters.need:
+        qs = qs.filter(Q(primary_need=filters.need) | Q(secondary_need=filters.need))
+    if filters.area:
+        qs = qs.filter(primary_need__in=needs_in_area(filters.area))
+    for name in ("fsm", "pupil_premium", "looked_after"):
+        value = getattr(filters, name)
+        if value is not None:
+            qs = qs.filter(**{name: value})
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+
+
+def pupil_history(pupil: Pupil):
+    return pupil.sen_history.select_related("recorded_by").order_by("-start_date", "-id")
