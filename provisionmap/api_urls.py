@@ -18,7 +18,10 @@ urlpatterns = [
     path("schools/", schools_api.SchoolList.as_view(), name="school-list"),
     path("schools/<int:pk>/", schools_api.SchoolDetail.as_view(), name="school-detail"),
     path("provisions/", schools_api.ProvisionList.as_view(), name="provision-list"),
-    path("pupils/", pupils_api.PupilList.as_view(), name="pupil-list"),
+    path("pupils/", pupils_api.PupilListCreate.as_view(), name="pupil-list"),
     path("pupils/search/", pupils_api.PupilSearch.as_view(), name="pupil-search"),
     path("pupils/<int:pk>/", pupils_api.PupilDetail.as_view(), name="pupil-detail"),
+    path("pupils/<int:pk>/sen-history/", pupils_api.PupilSenHistory.as_view(), name="pupil-sen-history"),
+    path("pupils/<int:pk>/outcomes/", pupils_api.PupilOutcomes.as_view(), name="pupil-outcomes"),
+    path("pupils/<int:pk>/scores/", pupils_api.PupilScores.as_view(), name="pupil-scores"),
 ]

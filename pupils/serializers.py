@@ -1,13 +1,96 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from pupils.models import Pupil
+from pupils.models import AssessmentScore, OutcomeRecord, Pupil, SenStatusChange
+
+PUPIL_FIELDS = [
+    "upn",
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "gender",
+    "nc_year",
+    "ethnicity",
+    "fsm",
+    "pupil_premium",
+    "eal",
+    "looked_after",
+    "sen_status",
+    "primary_need",
+    "secondary_need",
+    "is_active",
+    "left_on",
+]
 
 
 class PupilSerializer(serializers.ModelSerializer):
+    area_of_need = serializers.CharField(read_only=True)
+
     class Meta:
         model = Pupil
-        fields = ["id", "upn", "first_name", "last_name", "date_of_birth", "nc_year", "is_active", "school"]
-        read_only_fields = fields
+        fields = ["id", "school", *PUPIL_FIELDS, "area_of_need", "created_at", "updated_at"]
+        read_only_fields = ["id", "school", "area_of_need", "created_at", "updated_at"]
+        # The (school, UPN) rule is checked by the service inside the caller's school only.
+        validators: list = []
+
+
+class PupilWriteSerializer(serializers.ModelSerializer):
+    """What a client may send. The school is never taken from the body (SECURITY.md 2)."""
+
+    sen_change_date = serializers.DateField(
+        required=False,
+        write_only=True,
+        help_text="When a change of SEN status or need took effect (default today).",
+    )
+
+    class Meta:
+        model = Pupil
+        fields = [*PUPIL_FIELDS, "sen_change_date"]
+        validators: list = []
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys") and "school" in data:
+            raise serializers.ValidationError(
+                {"school": ["The school comes from your membership, not the request."]}
+            )
+        return super().to_internal_value(data)
+
+
+class SenHistorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SenStatusChange
+        fields = ["id", "status", "primary_need", "secondary_need", "start_date", "recorded_at", "source"]
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutcomeRecord
+        fields = [
+            "id",
+            "academic_year",
+            "term",
+            "attendance_pct",
+            "suspensions",
+            "suspension_days",
+            "permanently_excluded",
+            "recorded_at",
+        ]
+        read_only_fields = ["id", "recorded_at"]
+        validators: list = []  # one record per term: recording again corrects it
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AssessmentScore
+        fields = ["id", "measure", "measure_name", "assessed_on", "score"]
+        read_only_fields = ["id"]
+
+
+def as_drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(
+        exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+    )
 
 
 class PupilSearchRequestSerializer(serializers.Serializer):

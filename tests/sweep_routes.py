@@ -39,6 +39,9 @@ ROUTES: dict[str, Route] = {
     "switch_membership": Route(post=lambda t: {"membership": t.membership.pk} if t.membership else None),
     "api:school-detail": Route(kwargs=lambda t: {"pk": t.school.pk}, api_writes=True),
     "api:pupil-detail": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}, api_writes=True),
+    "api:pupil-sen-history": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
+    "api:pupil-outcomes": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
+    "api:pupil-scores": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
 }
 
 # Keys are route names, or path prefixes starting with "/".

@@ -75,3 +75,30 @@ def test_plain_output_names_every_user(db):
         "platform-admin",
     ):
         assert username in text
+
+
+def test_demo_pupils_have_england_like_sen_shares(db):
+    from django.db import transaction
+
+    from pupils.codes import SenStatus
+    from pupils.models import OutcomeRecord, Pupil, SenStatusChange
+    from schools.tenancy import TenantScope, tenant_scope
+
+    seed()
+    mainstream = School.objects.exclude(phase__in=["special", "nursery"])
+    scope = TenantScope.system(schools=mainstream.values_list("pk", flat=True))
+    with transaction.atomic(), tenant_scope(scope):
+        pupils = Pupil.objects.all()
+        total = pupils.count()
+        support = pupils.filter(sen_status=SenStatus.SEN_SUPPORT).count() / total
+        plans = pupils.filter(sen_status=SenStatus.EHC_PLAN).count() / total
+        assert total >= 1000
+        assert 0.11 <= support <= 0.16 and 0.03 <= plans <= 0.07
+        with_sen = pupils.exclude(sen_status=SenStatus.NONE)
+        assert not with_sen.filter(primary_need="").exists()
+        assert SenStatusChange.objects.count() >= with_sen.count()
+        assert OutcomeRecord.objects.count() == with_sen.count()
+        # Re-running adds nothing.
+    seed()
+    with transaction.atomic(), tenant_scope(scope):
+        assert Pupil.objects.count() == total
