@@ -226,6 +226,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per census code list, however many fields use it.
+    "ENUM_NAME_OVERRIDES": {"NeedEnum": "pupils.codes.Need", "SenStatusEnum": "pupils.codes.SenStatus"},
 }
 
 # --- Celery ----------------------------------------------------------------------------------
