@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from provisionmap.api_docs import api_docs
 from pupils import api as pupils_api
+from pupils import api_import as pupils_import
 from schools import api as schools_api
 
 app_name = "api"
@@ -20,6 +21,7 @@ urlpatterns = [
     path("provisions/", schools_api.ProvisionList.as_view(), name="provision-list"),
     path("pupils/", pupils_api.PupilListCreate.as_view(), name="pupil-list"),
     path("pupils/search/", pupils_api.PupilSearch.as_view(), name="pupil-search"),
+    path("pupils/import/", pupils_import.PupilImport.as_view(), name="pupil-import"),
     path("pupils/<int:pk>/", pupils_api.PupilDetail.as_view(), name="pupil-detail"),
     path("pupils/<int:pk>/sen-history/", pupils_api.PupilSenHistory.as_view(), name="pupil-sen-history"),
     path("pupils/<int:pk>/outcomes/", pupils_api.PupilOutcomes.as_view(), name="pupil-outcomes"),

@@ -75,6 +75,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "provisionmap.urls"
+# Messages live in the session, never in a cookie, so none can carry pupil details out.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 WSGI_APPLICATION = "provisionmap.wsgi.application"
 ASGI_APPLICATION = "provisionmap.asgi.application"
 
@@ -196,6 +198,11 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# --- Pupil imports ------------------------------------------------------------------------
+# The largest CSV or XLSX file a school may upload (browser, API or import_pupils). A whole
+# school's MIS export is a few hundred KB; the cap keeps a hostile upload off the parser.
+PUPIL_IMPORT_MAX_BYTES = int(os.environ.get("PUPIL_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -112,14 +112,16 @@ class PupilListCreate(generics.GenericAPIView):
         form = PupilWriteSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
-        data.pop("sen_change_date", None)
+        sen_start = data.pop("sen_change_date", None)
         school = request._request.membership.school
         if pupil_list(require_scope(), include_leavers=True).filter(upn=data["upn"]).exists():
             raise serializers.ValidationError(
                 {"upn": ["A pupil with this UPN is already on your school's record."]}
             )
         try:
-            pupil = services.pupil_create(request=request._request, school=school, data=data, source="api")
+            pupil = services.pupil_create(
+                request=request._request, school=school, data=data, source="api", sen_start=sen_start
+            )
         except DjangoValidationError as exc:
             _raise_as_drf(exc)
         return Response(PupilSerializer(pupil).data, status=status.HTTP_201_CREATED)

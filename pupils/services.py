@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -39,13 +40,26 @@ def sen_entry(pupil: Pupil, *, start: date, user: User | None, source: str) -> S
 
 @transaction.atomic
 def pupil_create(
-    *, request: HttpRequest | None, school: School, data: dict[str, Any], source: str = "manual"
+    *,
+    request: HttpRequest | None,
+    school: School,
+    data: dict[str, Any],
+    source: str = "manual",
+    sen_start: date | None = None,
 ) -> Pupil:
-    """Create a pupil in `school` (the caller's scope decides which; never the input)."""
+    """Create a pupil in `school` (the caller's scope decides which; never the input).
+
+    `sen_start` dates the first register entry (when the current SEN status began).
+    """
     pupil = Pupil(school=school, **data)
     pupil.full_clean()
-    pupil.save()
-    sen_entry(pupil, start=timezone.localdate(), user=_user(request), source=source).save()
+    try:
+        with transaction.atomic():
+            pupil.save()
+    except IntegrityError:
+        # Two saves of one UPN at the same moment: the loser hears what full_clean would say.
+        raise ValidationError({"upn": "A pupil with this UPN is already on your school's record."}) from None
+    sen_entry(pupil, start=sen_start or timezone.localdate(), user=_user(request), source=source).save()
     audit(request, Action.CREATE, pupil, detail={"source": source})
     return pupil
 

@@ -8,6 +8,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from schools.audit import Action, audit
 from schools.models import Role
 
 # (label, url name) per role, in the order the header shows them.
@@ -40,6 +41,14 @@ def roles_required(roles: Iterable[str]) -> Callable:
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             membership = getattr(request, "membership", None)
             if membership is None or membership.role not in allowed:
+                # Every refused attempt is audited (SECURITY.md 12).
+                audit(
+                    request,
+                    Action.DENIED,
+                    object_type="route",
+                    object_id=request.path[:40],
+                    detail={"reason": "role"},
+                )
                 raise PermissionDenied("Your role cannot open this page.")
             return view(request, *args, **kwargs)
 

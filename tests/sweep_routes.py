@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from pupils.models import Pupil
 from schools.models import BehaviourProvision, LocalAuthority, Membership, Partnership, School
 
@@ -33,9 +35,51 @@ class Route:
     api_writes: bool = False  # also try PUT, PATCH and DELETE
 
 
+def _pupil_record_body(t: Target) -> dict:
+    """A valid edit of the target's first pupil, so the sweep tries a real write."""
+    p = t.pupils[0]
+    return {
+        "upn": p.upn,
+        "first_name": p.first_name,
+        "last_name": p.last_name,
+        "preferred_name": "Swept",
+        "date_of_birth": p.date_of_birth.isoformat(),
+        "nc_year": p.nc_year,
+        "sen_status": "K",
+        "primary_need": "SEMH",
+        "is_active": "on",
+    }
+
+
+def _today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def _academic_year() -> int:
+    today = timezone.localdate()
+    return today.year if today.month >= 9 else today.year - 1
+
+
 ROUTES: dict[str, Route] = {
     "schools:detail": Route(kwargs=lambda t: {"pk": t.school.pk}),
     "pupils:detail": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
+    "pupils:print": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
+    "pupils:edit": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}, post=_pupil_record_body),
+    "pupils:profile": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}, post=lambda t: {"strengths": "Swept"}),
+    "pupils:outcomes": Route(
+        kwargs=lambda t: {"pk": t.pupils[0].pk},
+        post=lambda t: {
+            "outcome-academic_year": _academic_year(),
+            "outcome-term": "autumn",
+            "outcome-attendance_pct": "91.5",
+            "outcome-suspensions": 0,
+            "outcome-suspension_days": 0,
+        },
+    ),
+    "pupils:scores": Route(
+        kwargs=lambda t: {"pk": t.pupils[0].pk},
+        post=lambda t: {"score-measure": "sdq_total", "score-assessed_on": _today(), "score-score": "12"},
+    ),
     "switch_membership": Route(post=lambda t: {"membership": t.membership.pk} if t.membership else None),
     "api:school-detail": Route(kwargs=lambda t: {"pk": t.school.pk}, api_writes=True),
     "api:pupil-detail": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}, api_writes=True),

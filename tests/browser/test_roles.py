@@ -233,3 +233,41 @@ def test_skip_link_is_first_tab_stop_and_focuses_main(page: Page, demo_credentia
     page.keyboard.press("Tab")
     expect(page.get_by_label("Search by name or UPN")).to_be_focused()
     sign_out(page)
+
+
+def test_senco_filters_the_register_with_the_keyboard_and_opens_a_pupil(page: Page, demo_credentials):
+    sign_in(page, credentials_for(demo_credentials, "senco")[0])
+    page.goto("/pupils/")
+    assert_accessible(page)
+    status = page.locator("#register-status")
+    expect(status).to_contain_text("Showing 1–")
+
+    # Keyboard only: Tab to "SEN provision", arrow past "Any" and "EHC plan" to "SEN support";
+    # the change alone (htmx) brings the matching pupils in, with no page load.
+    tab_until(page, "#register-sen_status", limit=40)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label("SEN provision").locator("option:checked")).to_have_text("SEN support")
+    expect(status).to_contain_text("matching")
+    provisions = page.locator("#register-results tbody tr td:nth-child(4)").all_inner_texts()
+    assert provisions and set(provisions) == {"SEN support"}
+    assert "?" not in page.url  # the filters travel in the request body, not the address
+    assert_accessible(page)
+
+    tab_until(page, "#register-results tbody a", limit=40)
+    name = page.evaluate("document.activeElement.textContent")
+    with page.expect_navigation() as navigation:
+        page.keyboard.press("Enter")
+    assert navigation.value is not None and navigation.value.status == 200
+    expect(page).to_have_url(re.compile(r"/pupils/\d+/$"))
+    surname, forename = (part.strip() for part in name.split(",", 1))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{forename} {surname}")
+    expect(page.get_by_role("heading", name="SEN register history")).to_be_visible()
+    assert_accessible(page)
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Edit record").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Edit")
+    expect(page.get_by_label("SEN change effective from")).to_be_visible()
+    assert_accessible(page)
+    sign_out(page)

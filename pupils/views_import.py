@@ -1,0 +1,151 @@
+"""Importing pupils in the browser: upload and preview, then commit.
+
+Between the two steps the uploaded bytes wait in the cache under a random token, in a key
+that names the school and the user, for 30 minutes. The commit reads them back and
+previews them again, so nothing the form sends back is trusted but the token.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pupils.imports import (
+    HEADINGS,
+    LABELS,
+    REQUIRED,
+    ImportPreview,
+    ImportRejected,
+    commit_import,
+    max_upload_bytes,
+    preview_file,
+    too_big_message,
+)
+from schools.access import require_pupil_level
+from schools.models import Role
+from schools.roles import roles_required
+
+IMPORT_ROLES = (Role.SENCO, Role.HEADTEACHER)
+KEEP_SECONDS = 30 * 60
+TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Pupil file (CSV or Excel .xlsx)",
+        help_text=(
+            "An export from your MIS with one row per pupil and the column headings in the first row. "
+            "It needs the columns "
+            + ", ".join(HEADINGS[name][0] for name in REQUIRED)
+            + ". Other columns it reads are listed below."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "aria-describedby": "id_file-hint",
+            }
+        ),
+    )
+
+
+def _cache_key(request: HttpRequest, token: str) -> str:
+    # The school and the user are part of the key: a token is useless to anyone else.
+    return f"pupil-import:{request.membership.school_id}:{request.user.pk}:{token}"
+
+
+def _headings() -> list[tuple[str, str, bool]]:
+    return [
+        (LABELS[name][0].upper() + LABELS[name][1:], ", ".join(h), name in REQUIRED)
+        for name, h in HEADINGS.items()
+    ]
+
+
+def _upload_page(
+    request: HttpRequest, form: ImportUploadForm, *, errors=(), status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "errors": list(errors), "headings": _headings(), "max_bytes": max_upload_bytes()}
+    return render(request, "pupils/import_upload.html", context, status=status)
+
+
+def _preview_page(
+    request: HttpRequest, preview: ImportPreview, *, filename: str, token: str = ""
+) -> HttpResponse:
+    rows = preview.rows
+    listed = [r for r in rows if r.action != "unchanged" or r.problems or r.warnings]
+    context = {
+        "preview": preview,
+        "filename": filename,
+        "token": token if preview.is_valid else "",
+        "counts": preview.counts,
+        "rows": listed,
+        "unlisted": len(rows) - len(listed),
+        "problems": [(r.number, p) for r in rows for p in r.problems][:200],
+        "more_problems": max(0, sum(len(r.problems) for r in rows) - 200),
+        "warnings": [w for r in rows for w in r.warnings],
+        "ignored": ", ".join(preview.ignored_columns),
+    }
+    return render(request, "pupils/import_preview.html", context, status=200 if preview.is_valid else 400)
+
+
+@login_required
+@roles_required(IMPORT_ROLES)
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a file and see what importing it would do. Saves nothing."""
+    require_pupil_level(request)
+    if request.method != "POST":
+        return _upload_page(request, ImportUploadForm())
+    form = ImportUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _upload_page(request, form, status=400)
+    upload = form.cleaned_data["file"]
+    if upload.size > max_upload_bytes():
+        form.add_error("file", too_big_message())
+        return _upload_page(request, form, status=400)
+    data = upload.read()
+    preview = preview_file(school=request.membership.school, data=data, filename=upload.name)
+    token = ""
+    if preview.is_valid:
+        token = secrets.token_urlsafe(24)
+        cache.set(_cache_key(request, token), {"name": upload.name, "data": data}, KEEP_SECONDS)
+    return _preview_page(request, preview, filename=upload.name, token=token)
+
+
+@login_required
+@roles_required(IMPORT_ROLES)
+@require_POST
+def import_commit(request: HttpRequest) -> HttpResponse:
+    """Save the previewed file, all or nothing, after previewing it again."""
+    require_pupil_level(request)
+    token = request.POST.get("token", "")
+    stored = cache.get(_cache_key(request, token)) if TOKEN.fullmatch(token) else None
+    if stored is None:
+        return _upload_page(
+            request,
+            ImportUploadForm(),
+            errors=[
+                "The uploaded file is no longer waiting to be imported (it is kept for 30 minutes). "
+                "Upload it again."
+            ],
+            status=400,
+        )
+    school = request.membership.school
+    preview = preview_file(school=school, data=stored["data"], filename=stored["name"])
+    if not preview.is_valid:
+        return _preview_page(request, preview, filename=stored["name"])
+    try:
+        summary = commit_import(request=request, school=school, preview=preview, source="import")
+    except ImportRejected as exc:
+        return _upload_page(request, ImportUploadForm(), errors=exc.messages, status=400)
+    cache.delete(_cache_key(request, token))
+    messages.success(request, f"Import saved from {stored['name']}: {summary}")
+    return redirect("pupils:list")
