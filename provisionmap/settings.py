@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "provisionmap.middleware.SecurityHeadersMiddleware",
+    "provisionmap.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Opens the request's transaction and switches to the app database role before
     # anything (sessions, users, memberships) touches the database.
@@ -203,6 +204,9 @@ STORAGES = {
 # The largest CSV or XLSX file a school may upload (browser, API or import_pupils). A whole
 # school's MIS export is a few hundred KB; the cap keeps a hostile upload off the parser.
 PUPIL_IMPORT_MAX_BYTES = int(os.environ.get("PUPIL_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
+# Any request body over this is refused before it is read: the largest upload plus room
+# for the multipart wrapping and form fields.
+MAX_REQUEST_BYTES = PUPIL_IMPORT_MAX_BYTES + 1024 * 1024
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -9,13 +9,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from pupils.import_files import max_upload_bytes, too_big_message
 from pupils.imports import (
     ImportPreview,
     ImportRejected,
     commit_import,
-    max_upload_bytes,
     preview_file,
-    too_big_message,
 )
 from schools.api_auth import PupilLevel
 from schools.audit import Action, audit

@@ -18,16 +18,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from pupils.import_columns import HEADINGS, LABELS, REQUIRED
+from pupils.import_files import max_upload_bytes, too_big_message
 from pupils.imports import (
-    HEADINGS,
-    LABELS,
-    REQUIRED,
     ImportPreview,
     ImportRejected,
     commit_import,
-    max_upload_bytes,
     preview_file,
-    too_big_message,
 )
 from schools.access import require_pupil_level
 from schools.models import Role

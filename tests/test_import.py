@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 from stdnum.gb import upn as upn_check
 
-from pupils import imports
+from pupils import import_files, imports
 from pupils.demo import make_upn
 from pupils.imports import ImportRejected, commit_import, preview_file, read_table
 from pupils.models import Pupil, SenStatusChange, validate_upn
@@ -582,7 +582,7 @@ BAD_INPUTS = {
         "FSM “maybe” is not Y or N",
     ),
     "file over the size limit": (
-        lambda: csv_bytes(good_rows(1)) + b" " * (imports.max_upload_bytes()),
+        lambda: csv_bytes(good_rows(1)) + b" " * (import_files.max_upload_bytes()),
         "pupils.csv",
         "The file is larger than 5 MB",
     ),
@@ -624,7 +624,7 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_changes(tenant, a
 
 def test_xml_bomb_is_refused_by_defusedxml_too(tenant, as_school, monkeypatch):
     # Without our own document-type check, openpyxl's defusedxml parser still refuses it.
-    monkeypatch.setattr(imports, "_has_dtd", lambda archive, member: False)
+    monkeypatch.setattr(import_files, "_has_dtd", lambda archive, member: False)
     for member, bomb in (
         ("xl/sharedStrings.xml", BILLION_LAUGHS),
         ("xl/worksheets/sheet1.xml", sheet_bomb()),
@@ -636,13 +636,13 @@ def test_xml_bomb_is_refused_by_defusedxml_too(tenant, as_school, monkeypatch):
 
 
 def test_zip_bomb_by_total_size_is_refused(monkeypatch):
-    monkeypatch.setattr(imports, "XLSX_MAX_UNCOMPRESSED", 1024)
+    monkeypatch.setattr(import_files, "XLSX_MAX_UNCOMPRESSED", 1024)
     with pytest.raises(ImportRejected, match="zip bomb"):
         read_table(xlsx_with_strings(), "pupils.xlsx")
 
 
 def test_reading_a_workbook_stops_at_its_time_budget(monkeypatch):
-    monkeypatch.setattr(imports, "XLSX_READ_SECONDS", -1)
+    monkeypatch.setattr(import_files, "XLSX_READ_SECONDS", -1)
     rows = [[upn(i), "Smith", "Ann", dob(5), "F", 5, "N", ""] for i in range(1, 600)]
     with pytest.raises(ImportRejected, match="too large to read in reasonable time"):
         read_table(xlsx_bytes(rows), "pupils.xlsx")
@@ -902,3 +902,14 @@ def test_browser_import_is_refused_to_other_roles(client, tenant, role):
 def test_browser_commit_needs_post(client, tenant):
     sign_in(client, tenant.users["senco"])
     assert client.get("/pupils/import/commit/").status_code == 405
+
+
+def test_a_request_body_over_the_limit_is_refused_before_it_is_read(client, tenant, settings):
+    sign_in(client, tenant.users["senco"])
+    settings.MAX_REQUEST_BYTES = 1000
+    body = b"x" * 5000
+    response = client.generic("POST", "/api/v1/pupils/import/", body, content_type="application/octet-stream")
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+    page = client.generic("POST", "/pupils/import/", body, content_type="application/octet-stream")
+    assert page.status_code == 413

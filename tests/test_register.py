@@ -666,3 +666,8 @@ def test_recording_assessment_scores(senco, tenant, as_school):
         assert AuditEvent.objects.filter(action="update", object_id=str(pupil.pk)).count() == 2
     page = senco.get(f"/pupils/{pupil.pk}/").content.decode()
     assert "Other measure: Vernon spelling" in page
+
+
+def test_writers_find_the_import_from_the_register(senco):
+    page = senco.get("/pupils/").content.decode()
+    assert 'href="/pupils/import/"' in page

@@ -11,13 +11,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from pupils.import_files import max_upload_bytes, too_big_message
 from pupils.imports import (
     ImportPreview,
     ImportRejected,
     commit_import,
-    max_upload_bytes,
     preview_file,
-    too_big_message,
 )
 from schools.models import School
 from schools.tenancy import TenantScope, tenant_scope
