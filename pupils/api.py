@@ -29,11 +29,10 @@ from pupils.serializers import (
 from schools.access import get_in_scope_or_404
 from schools.api_auth import PupilLevel
 from schools.audit import Action, audit
-from schools.models import Role
+from schools.models import RECORD_KEEPERS
 from schools.tenancy import require_scope
 
 PAGE_SIZE = settings.REST_FRAMEWORK["PAGE_SIZE"]
-WRITERS = {Role.SENCO.value, Role.HEADTEACHER.value}
 
 
 class PupilAccess(PupilLevel):
@@ -44,7 +43,7 @@ class PupilAccess(PupilLevel):
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
-        if request.method in SAFE_METHODS or require_scope().role in WRITERS:
+        if request.method in SAFE_METHODS or require_scope().role in RECORD_KEEPERS:
             return True
         audit(
             request._request,
@@ -147,11 +146,13 @@ class PupilDetail(APIView):
             if others.filter(upn=data["upn"]).exists():
                 raise serializers.ValidationError({"upn": ["Another pupil in your school has this UPN."]})
         try:
-            services.pupil_update(
+            changed = services.pupil_update(
                 request=request._request, pupil=pupil, data=data, sen_change_date=when, source="api"
             )
         except DjangoValidationError as exc:
             _raise_as_drf(exc)
+        if not changed:
+            audit(request._request, Action.VIEW, pupil)  # nothing changed, but the record was read
         return Response(PupilSerializer(pupil).data)
 
     @extend_schema(request=PupilWriteSerializer, responses=PupilSerializer)

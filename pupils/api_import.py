@@ -18,10 +18,8 @@ from pupils.imports import (
 )
 from schools.api_auth import PupilLevel
 from schools.audit import Action, audit
-from schools.models import Role
+from schools.models import RECORD_KEEPERS
 from schools.tenancy import require_scope
-
-IMPORTERS = {Role.SENCO.value, Role.HEADTEACHER.value}
 
 
 class MayImportPupils(PupilLevel):
@@ -32,7 +30,7 @@ class MayImportPupils(PupilLevel):
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
-        if require_scope().role in IMPORTERS:
+        if require_scope().role in RECORD_KEEPERS:
             return True
         audit(request._request, Action.DENIED, object_type="pupils.import", detail={"reason": "role"})
         return False
@@ -126,6 +124,10 @@ class PupilImport(APIView):
             too_big = ImportPreview(school_id=school.pk, file_errors=[too_big_message()])
             return Response(too_big.as_dict(), status=status.HTTP_400_BAD_REQUEST)
         preview = preview_file(school=school, data=upload.read(), filename=upload.name)
+        # A preview shows which pupils are on the register and how they differ: a read.
+        audit(
+            request._request, Action.LIST, object_type="pupils.import", detail={"previewed": preview.counts}
+        )
         if not preview.is_valid:
             return Response(preview.as_dict(), status=status.HTTP_400_BAD_REQUEST)
         if not form.validated_data["commit"]:

@@ -171,6 +171,9 @@ PROFILE_LINES = {
 }
 
 
+DEMO_UPN_YEAR = 2024
+
+
 def make_upn(la_code: str, establishment: str, year: int, serial: int) -> str:
     body = f"{la_code}{establishment}{year % 100:02d}{serial:03d}"
     return upn_check.calc_check_digit(body) + body
@@ -207,7 +210,10 @@ def _pupil(school: School, serial: int, years: list[int], rng: random.Random, to
             secondary = "" if secondary in (primary, Need.NSA) else secondary
     fsm = rng.random() < (0.38 if status != SenStatus.NONE else 0.23)
     # Serials run 001–999 per issue year; UPNs stay unique within the school.
-    upn = make_upn(school.local_authority.code, school.urn[-4:], today.year - serial // 1000, serial % 1000)
+    # A fixed issue year keeps the UPNs, and so re-runs of the seed, the same every year.
+    upn = make_upn(
+        school.local_authority.code, school.urn[-4:], DEMO_UPN_YEAR - serial // 1000, serial % 1000
+    )
     return Pupil(
         school=school,
         upn=upn,

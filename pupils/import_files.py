@@ -32,12 +32,12 @@ logger = logging.getLogger(__name__)
 MAX_ROWS = 20_000  # a large secondary school has about 2,000 pupils on roll
 MAX_COLUMNS = 200  # cells to the right of this are never read
 XLSX_MAX_MEMBERS = 500  # files inside the zip; Excel writes a dozen or two
-XLSX_MAX_UNCOMPRESSED = 50 * 1024 * 1024  # all members together, once unzipped
+XLSX_MAX_UNCOMPRESSED = 10 * 1024 * 1024  # all members together, once unzipped
 XLSX_MAX_RATIO = 100  # unzipped / zipped size of one member; real sheets stay far below
 XLSX_RATIO_FLOOR = 1024 * 1024  # small members may compress as well as they like
 # openpyxl reads about 1.5 MB of sheet XML a second here (5,000 pupils take about 2 s), so
 # a file inside the caps above can still take long; past this budget reading stops.
-XLSX_READ_SECONDS = 30.0
+XLSX_READ_SECONDS = 8.0
 # Excel never writes a document type declaration; entity bombs and external entities
 # need one, so a workbook holding one is refused before any XML parser sees it.
 _DTD_MARKERS = tuple(

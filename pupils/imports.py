@@ -47,9 +47,9 @@ from pupils.import_columns import (
 )
 from pupils.import_files import ROW_KEY, ImportRejected, read_table
 from pupils.models import Pupil, SenStatusChange, nc_year_label, validate_upn
-from pupils.services import SEN_FIELDS, sen_entry
+from pupils.services import SEN_FIELDS, acting_user, sen_entry
 from schools.audit import Action, audit, audit_each
-from schools.models import School, User
+from schools.models import School
 from schools.tenancy import require_scope
 
 logger = logging.getLogger(__name__)
@@ -374,7 +374,7 @@ def _commit(
     if problems:
         raise ImportRejected(["The register changed since the preview; nothing was saved.", *problems])
 
-    user = _acting_user(request)
+    user = acting_user(request)
     today = timezone.localdate()
     now = timezone.now()
     summary = ImportSummary()
@@ -464,8 +464,3 @@ def _save_changes(pupils: list[Pupil], changes: dict[str, list[str]], now: datet
     if pupils:
         # updated_at is auto_now, which neither update() nor bulk_update() fills in.
         Pupil.objects.filter(pk__in=[p.pk for p in pupils]).update(updated_at=now)
-
-
-def _acting_user(request: HttpRequest | None) -> User | None:
-    user = getattr(request, "user", None)
-    return user if user is not None and user.is_authenticated else None

@@ -7,10 +7,14 @@ repeat the pupil's school, so the database can check them without a join.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils import timezone
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.gb import upn as upn_check
 
@@ -32,6 +36,14 @@ def validate_upn(value: str) -> str:
             params={"value": value, "reason": str(exc).rstrip(".").lower()},
             code="invalid_upn",
         ) from None
+
+
+def normalise_upn(value: str) -> str:
+    return "".join(str(value or "").split()).upper()
+
+
+# Nobody on a school roll was born before this.
+EARLIEST_BIRTH = date(1990, 1, 1)
 
 
 def nc_year_label(year: int) -> str:
@@ -81,6 +93,7 @@ class Pupil(SchoolRecord):
         ordering = ["last_name", "first_name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["school", "upn"], name="pupil_upn_unique_in_school"),
+            models.CheckConstraint(condition=Q(upn=Upper("upn")), name="pupil_upn_upper_case"),
             models.CheckConstraint(
                 condition=Q(nc_year__gte=NC_YEAR_MIN, nc_year__lte=NC_YEAR_MAX), name="pupil_nc_year_range"
             ),
@@ -112,8 +125,19 @@ class Pupil(SchoolRecord):
     def nc_year_label(self) -> str:
         return nc_year_label(self.nc_year)
 
+    def save(self, *args, **kwargs) -> None:
+        # One spelling of each UPN, so a lower-case copy can never become a second pupil.
+        self.upn = normalise_upn(self.upn)
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
+        self.upn = normalise_upn(self.upn)
         errors = {}
+        today = timezone.localdate()
+        if self.date_of_birth and not (EARLIEST_BIRTH <= self.date_of_birth <= today):
+            errors["date_of_birth"] = "The date of birth must be a real date in the past."
+        if self.left_on and self.left_on > today:
+            errors["left_on"] = "The leaving date cannot be in the future: record it on the day."
         if self.sen_status == SenStatus.NONE and (self.primary_need or self.secondary_need):
             errors["primary_need"] = (
                 "A type of need is recorded only for pupils on SEN support or with an EHC plan."
@@ -213,8 +237,29 @@ class OutcomeRecord(SchoolRecord):
             ),
         ]
 
+    def clean(self) -> None:
+        errors = {}
+        this_year = timezone.localdate().year
+        if self.academic_year is not None and not 2000 <= self.academic_year <= this_year:
+            errors["academic_year"] = (
+                f"Give an academic year from 2000/01 to {this_year}/{(this_year + 1) % 100:02d}."
+            )
+        if self.suspension_days and not self.suspensions:
+            errors["suspension_days"] = "Days lost to suspension need at least one suspension this term."
+        if errors:
+            raise ValidationError(errors)
+
     def __str__(self) -> str:
         return f"{self.get_term_display()} {self.academic_year}/{(self.academic_year + 1) % 100:02d}"
+
+
+# The scores each measure can take (months for reading age).
+SCORE_RANGES = {
+    Measure.SDQ_TOTAL: (0, 40),
+    Measure.BOXALL_DEV: (0, 136),
+    Measure.BOXALL_DIAG: (0, 136),
+    Measure.READING_AGE: (0, 240),
+}
 
 
 class AssessmentScore(SchoolRecord):
@@ -229,6 +274,18 @@ class AssessmentScore(SchoolRecord):
     class Meta:
         ordering = ["-assessed_on", "-id"]
         indexes = [models.Index(fields=["pupil", "measure", "-assessed_on"], name="score_pupil_measure")]
+
+    def clean(self) -> None:
+        errors = {}
+        if self.measure == Measure.OTHER and not self.measure_name.strip():
+            errors["measure_name"] = "Say what was measured."
+        if self.assessed_on and self.assessed_on > timezone.localdate():
+            errors["assessed_on"] = "The assessment date cannot be in the future."
+        low, high = SCORE_RANGES.get(self.measure, (None, None))
+        if self.score is not None and low is not None and not low <= self.score <= high:
+            errors["score"] = f"A {self.get_measure_display()} score runs from {low} to {high}."
+        if errors:
+            raise ValidationError(errors)
 
     def __str__(self) -> str:
         return f"{self.get_measure_display()} {self.score} on {self.assessed_on:%d/%m/%Y}"

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from pupils.models import AssessmentScore, OutcomeRecord, Pupil, SenStatusChange
+from pupils.models import AssessmentScore, OutcomeRecord, Pupil, SenStatusChange, validate_upn
 
 PUPIL_FIELDS = [
     "upn",
@@ -48,6 +48,9 @@ class PupilWriteSerializer(serializers.ModelSerializer):
         model = Pupil
         fields = [*PUPIL_FIELDS, "sen_change_date"]
         validators: list = []
+
+    def validate_upn(self, value: str) -> str:
+        return validate_upn(value)  # the compact, upper-case form is what is stored and compared
 
     def to_internal_value(self, data):
         if hasattr(data, "keys") and "school" in data:

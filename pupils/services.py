@@ -19,7 +19,7 @@ SEN_FIELDS = ("sen_status", "primary_need", "secondary_need")
 PROFILE_FIELDS = ("strengths", "what_helps", "what_does_not_help", "pupil_voice", "parent_voice")
 
 
-def _user(request: HttpRequest | None) -> User | None:
+def acting_user(request: HttpRequest | None) -> User | None:
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else None
 
@@ -59,7 +59,7 @@ def pupil_create(
     except IntegrityError:
         # Two saves of one UPN at the same moment: the loser hears what full_clean would say.
         raise ValidationError({"upn": "A pupil with this UPN is already on your school's record."}) from None
-    sen_entry(pupil, start=sen_start or timezone.localdate(), user=_user(request), source=source).save()
+    sen_entry(pupil, start=sen_start or timezone.localdate(), user=acting_user(request), source=source).save()
     audit(request, Action.CREATE, pupil, detail={"source": source})
     return pupil
 
@@ -81,14 +81,29 @@ def pupil_update(
     changed = changed_fields(pupil, data)
     if not changed:
         return []
+    sen_changed = bool(set(changed) & set(SEN_FIELDS))
+    start = sen_change_date or timezone.localdate()
+    if sen_changed:
+        latest = pupil.sen_history.order_by("-start_date", "-id").first()
+        if latest is not None and start < latest.start_date:
+            # The register's current entry is its latest by date; an earlier one would
+            # leave the record and the register disagreeing.
+            raise ValidationError(
+                {
+                    "sen_change_date": f"The change cannot take effect before {latest.start_date:%d/%m/%Y}, "
+                    "when the register's latest entry starts."
+                }
+            )
     for name in changed:
         setattr(pupil, name, data[name])
     pupil.full_clean()
-    pupil.save()
-    if set(changed) & set(SEN_FIELDS):
-        sen_entry(
-            pupil, start=sen_change_date or timezone.localdate(), user=_user(request), source=source
-        ).save()
+    try:
+        with transaction.atomic():
+            pupil.save()
+    except IntegrityError:
+        raise ValidationError({"upn": "Another pupil in your school has this UPN."}) from None
+    if sen_changed:
+        sen_entry(pupil, start=start, user=acting_user(request), source=source).save()
     audit(request, Action.UPDATE, pupil, detail={"fields": changed, "source": source})
     return changed
 
@@ -100,7 +115,7 @@ def profile_update(*, request: HttpRequest | None, pupil: Pupil, data: dict[str,
     for name in changed:
         setattr(profile, name, data[name])
     if changed:
-        profile.updated_by = _user(request)
+        profile.updated_by = acting_user(request)
         profile.save()
         audit(request, Action.UPDATE, pupil, detail={"fields": [f"profile.{n}" for n in changed]})
     return profile
@@ -117,7 +132,14 @@ def outcome_record(*, request: HttpRequest | None, pupil: Pupil, data: dict[str,
     for name, value in values.items():
         setattr(record, name, value)
     record.full_clean(validate_unique=False)
-    record.save()
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        # The same term recorded twice at once: the other save won.
+        raise ValidationError(
+            {"term": "This term's outcomes were just recorded by someone else; check them."}
+        ) from None
     audit(
         request,
         Action.UPDATE,

@@ -40,13 +40,13 @@ from pupils.models import OnePageProfile, Pupil
 from pupils.selectors import pupil_history, pupil_list, pupil_register
 from schools.access import get_in_scope_or_404, require_pupil_level
 from schools.audit import Action, audit
-from schools.models import Role
+from schools.models import RECORD_KEEPERS
 from schools.roles import roles_required
 from schools.tenancy import require_scope
 
 PAGE_SIZE = 50
 # Who may change a pupil's record and download the register.
-WRITERS = (Role.SENCO, Role.HEADTEACHER)
+WRITERS = RECORD_KEEPERS
 AREA_LABELS = dict(AreaOfNeed.choices)
 TERM_ORDER = {term: i for i, term in enumerate(Term.values)}
 

@@ -27,11 +27,11 @@ from pupils.imports import (
     preview_file,
 )
 from schools.access import require_pupil_level
-from schools.models import Role
+from schools.audit import Action, audit
+from schools.models import RECORD_KEEPERS
 from schools.roles import roles_required
 
-IMPORT_ROLES = (Role.SENCO, Role.HEADTEACHER)
-KEEP_SECONDS = 30 * 60
+KEEP_SECONDS = 15 * 60
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
@@ -48,15 +48,15 @@ class ImportUploadForm(forms.Form):
             attrs={
                 "accept": ".csv,.xlsx,text/csv,"
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "aria-describedby": "id_file-hint",
             }
         ),
     )
 
 
-def _cache_key(request: HttpRequest, token: str) -> str:
-    # The school and the user are part of the key: a token is useless to anyone else.
-    return f"pupil-import:{request.membership.school_id}:{request.user.pk}:{token}"
+def _cache_key(request: HttpRequest) -> str:
+    # One file waits per user and school: a new upload replaces the last, so abandoned
+    # previews never pile up, and the key makes a token useless to anyone else.
+    return f"pupil-import:{request.membership.school_id}:{request.user.pk}"
 
 
 def _headings() -> list[tuple[str, str, bool]]:
@@ -94,7 +94,7 @@ def _preview_page(
 
 
 @login_required
-@roles_required(IMPORT_ROLES)
+@roles_required(RECORD_KEEPERS)
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload a file and see what importing it would do. Saves nothing."""
@@ -110,27 +110,30 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         return _upload_page(request, form, status=400)
     data = upload.read()
     preview = preview_file(school=request.membership.school, data=data, filename=upload.name)
+    audit(request, Action.LIST, object_type="pupils.import", detail={"previewed": preview.counts})
     token = ""
+    cache.delete(_cache_key(request))
     if preview.is_valid:
         token = secrets.token_urlsafe(24)
-        cache.set(_cache_key(request, token), {"name": upload.name, "data": data}, KEEP_SECONDS)
+        cache.set(_cache_key(request), {"token": token, "name": upload.name, "data": data}, KEEP_SECONDS)
     return _preview_page(request, preview, filename=upload.name, token=token)
 
 
 @login_required
-@roles_required(IMPORT_ROLES)
+@roles_required(RECORD_KEEPERS)
 @require_POST
 def import_commit(request: HttpRequest) -> HttpResponse:
     """Save the previewed file, all or nothing, after previewing it again."""
     require_pupil_level(request)
     token = request.POST.get("token", "")
-    stored = cache.get(_cache_key(request, token)) if TOKEN.fullmatch(token) else None
-    if stored is None:
+    stored = cache.get(_cache_key(request)) if TOKEN.fullmatch(token) else None
+    if stored is None or not secrets.compare_digest(stored["token"], token):
         return _upload_page(
             request,
             ImportUploadForm(),
             errors=[
-                "The uploaded file is no longer waiting to be imported (it is kept for 30 minutes). "
+                "The uploaded file is no longer waiting to be imported (it is kept for 15 minutes, "
+                "and only the latest upload). "
                 "Upload it again."
             ],
             status=400,
@@ -143,6 +146,6 @@ def import_commit(request: HttpRequest) -> HttpResponse:
         summary = commit_import(request=request, school=school, preview=preview, source="import")
     except ImportRejected as exc:
         return _upload_page(request, ImportUploadForm(), errors=exc.messages, status=400)
-    cache.delete(_cache_key(request, token))
+    cache.delete(_cache_key(request))
     messages.success(request, f"Import saved from {stored['name']}: {summary}")
     return redirect("pupils:list")

@@ -149,6 +149,8 @@ class Role(models.TextChoices):
 
 SCHOOL_ROLES = {Role.SENCO, Role.PRACTITIONER, Role.HEADTEACHER}
 PUPIL_LEVEL_ROLES = {*SCHOOL_ROLES, Role.PROVISION_LEAD}
+# Roles that add to and change pupil records (and import them).
+RECORD_KEEPERS = frozenset({Role.SENCO, Role.HEADTEACHER})
 # Roles that see more than one school: two-factor is always required for them.
 MULTI_SCHOOL_ROLES = {
     Role.PROVISION_LEAD,

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 from stdnum.gb import upn as upn_check
@@ -51,8 +52,10 @@ def good_rows(n: int = 2) -> list[list[str]]:
 
 
 def counts(as_school, school) -> tuple[int, int, int]:
+    """Pupils, register entries and audit rows of changes (a preview's own read row aside)."""
     with as_school(school):
-        return Pupil.objects.count(), SenStatusChange.objects.count(), AuditEvent.objects.count()
+        changes = AuditEvent.objects.exclude(object_type="pupils.import", action="list")
+        return Pupil.objects.count(), SenStatusChange.objects.count(), changes.count()
 
 
 def preview(as_school, school, data: bytes, filename: str = "pupils.csv"):
@@ -913,3 +916,13 @@ def test_a_request_body_over_the_limit_is_refused_before_it_is_read(client, tena
     assert "too large" in response.json()["detail"]
     page = client.generic("POST", "/pupils/import/", body, content_type="application/octet-stream")
     assert page.status_code == 413
+
+
+def test_previews_are_audited_as_reads(client, tenant, as_school):
+    sign_in(client, tenant.users["senco"])
+    upload = SimpleUploadedFile("pupils.csv", csv_bytes(good_rows(2)), content_type="text/csv")
+    client.post("/api/v1/pupils/import/", {"file": upload, "commit": "false"})
+    with as_school(tenant.school):
+        [row] = AuditEvent.objects.filter(object_type="pupils.import", action="list")
+    assert row.detail["previewed"]["create"] == 2
+    assert row.user_id == tenant.users["senco"].pk

@@ -62,7 +62,9 @@ def test_creating_a_pupil_starts_their_register_history_and_is_audited(tenant, a
 
 def test_a_change_of_sen_status_appends_to_the_register(tenant, as_school):
     with as_school(tenant.school):
-        pupil = services.pupil_create(request=None, school=tenant.school, data=pupil_data())
+        pupil = services.pupil_create(
+            request=None, school=tenant.school, data=pupil_data(), sen_start=date(2025, 9, 1)
+        )
         changed = services.pupil_update(
             request=None,
             pupil=pupil,
@@ -104,3 +106,38 @@ def test_the_same_upn_in_another_school_is_a_separate_record(tenant, other, as_s
     with as_school(tenant.school):
         pupil = services.pupil_create(request=None, school=tenant.school, data=pupil_data())
         assert Pupil.objects.filter(upn=pupil.upn).count() == 1  # only this school's is visible
+
+
+def test_a_change_dated_before_the_latest_register_entry_is_refused(tenant, as_school):
+    with as_school(tenant.school):
+        pupil = services.pupil_create(
+            request=None, school=tenant.school, data=pupil_data(), sen_start=date(2025, 9, 1)
+        )
+        with pytest.raises(ValidationError) as exc:
+            services.pupil_update(
+                request=None, pupil=pupil, data={"sen_status": "E"}, sen_change_date=date(2025, 1, 1)
+            )
+        assert "sen_change_date" in exc.value.message_dict
+        assert SenStatusChange.objects.filter(pupil=pupil).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("model_data", "field"),
+    [
+        ({"date_of_birth": date(2099, 1, 1)}, "date_of_birth"),
+        ({"date_of_birth": date(1, 1, 1)}, "date_of_birth"),
+        ({"left_on": date(2099, 1, 1), "is_active": False}, "left_on"),
+    ],
+)
+def test_dates_that_cannot_be_right_are_refused(tenant, as_school, model_data, field):
+    with as_school(tenant.school), pytest.raises(ValidationError) as exc:
+        services.pupil_create(request=None, school=tenant.school, data=pupil_data(**model_data))
+    assert field in exc.value.message_dict
+
+
+def test_lower_case_upns_are_stored_upper_case(tenant, as_school):
+    with as_school(tenant.school):
+        pupil = services.pupil_create(
+            request=None, school=tenant.school, data=pupil_data(upn="b801200005001")
+        )
+        assert Pupil.objects.get(pk=pupil.pk).upn == "B801200005001"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pupils.codes import SenStatus
 from pupils.models import Pupil
 from schools.models import AuditEvent
@@ -87,7 +89,7 @@ def test_bad_input_gets_field_messages(client, tenant):
 
 def test_update_appends_history_with_the_given_date(client, tenant):
     sign_in(client, tenant.users["senco"])
-    pupil_id = post(client, "/api/v1/pupils/", NEW).json()["id"]
+    pupil_id = post(client, "/api/v1/pupils/", {**NEW, "sen_change_date": "2025-09-01"}).json()["id"]
     response = client.patch(
         f"/api/v1/pupils/{pupil_id}/",
         {"sen_status": "E", "sen_change_date": "2026-01-05"},
@@ -139,3 +141,34 @@ def test_reads_of_history_and_outcomes_are_audited(client, tenant, as_school):
             e.detail.get("part") for e in AuditEvent.objects.filter(action="view", object_id=str(pupil.pk))
         ]
     assert sorted(parts) == ["outcomes", "sen_history"]
+
+
+def test_a_lower_case_copy_of_a_upn_is_the_same_pupil(client, tenant):
+    sign_in(client, tenant.users["senco"])
+    assert post(client, "/api/v1/pupils/", NEW).status_code == 201
+    response = post(client, "/api/v1/pupils/", {**NEW, "upn": NEW["upn"].lower()})
+    assert response.status_code == 400 and "upn" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("url_part", "body"),
+    [
+        ("scores", {"measure": "sdq_total", "assessed_on": "2025-10-01", "score": "99"}),
+        ("scores", {"measure": "other", "assessed_on": "2025-10-01", "score": "3"}),
+        ("scores", {"measure": "sdq_total", "assessed_on": "2099-10-01", "score": "9"}),
+        ("outcomes", {"academic_year": 32000, "term": "autumn"}),
+        ("outcomes", {"academic_year": 2025, "term": "autumn", "suspensions": 0, "suspension_days": "4"}),
+    ],
+)
+def test_the_api_applies_the_same_rules_as_the_forms(client, tenant, url_part, body):
+    sign_in(client, tenant.users["senco"])
+    response = post(client, f"/api/v1/pupils/{tenant.pupils[0].pk}/{url_part}/", body)
+    assert response.status_code == 400, response.json()
+
+
+def test_an_update_that_changes_nothing_is_audited_as_a_read(client, tenant, as_school):
+    sign_in(client, tenant.users["senco"])
+    pupil = tenant.pupils[0]
+    assert client.patch(f"/api/v1/pupils/{pupil.pk}/", {}, content_type="application/json").status_code == 200
+    with as_school(tenant.school):
+        assert AuditEvent.objects.filter(action="view", object_id=str(pupil.pk)).count() == 1

@@ -271,3 +271,26 @@ def test_senco_filters_the_register_with_the_keyboard_and_opens_a_pupil(page: Pa
     expect(page.get_by_label("SEN change effective from")).to_be_visible()
     assert_accessible(page)
     sign_out(page)
+
+
+def test_paging_the_register_with_the_keyboard_keeps_the_focus_in_the_results(page: Page, demo_credentials):
+    sign_in(page, credentials_for(demo_credentials, "senco")[0])
+    page.goto("/pupils/")
+    next_page = page.get_by_role("button", name="Next page")
+    next_page.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#register-status")).to_contain_text("Showing 51–")
+    # The pager was replaced with the results; focus went to the new results, not the page.
+    assert page.evaluate("document.activeElement !== document.body")
+    assert page.evaluate("document.getElementById('register-results').contains(document.activeElement)")
+    assert_accessible(page)
+    sign_out(page)
+
+
+def test_an_error_summary_takes_the_focus(page: Page, demo_credentials):
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("nobody-here")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
