@@ -99,6 +99,9 @@ class RowPreview:
         }
 
 
+LISTED = 1000  # rows and problems a preview answer lists at most
+
+
 @dataclass
 class ImportPreview:
     school_id: int
@@ -123,14 +126,19 @@ class ImportPreview:
         return counts
 
     def as_dict(self) -> dict[str, Any]:
+        # A file of thousands of bad rows must not become an answer of tens of megabytes:
+        # the first LISTED rows and problems are enough to act on, and the totals say the rest.
+        problems = self.problems
         return {
             "valid": self.is_valid,
             "file_errors": self.file_errors,
-            "problems": self.problems,
+            "problems": problems[:LISTED],
+            "problems_total": len(problems),
             "counts": self.counts,
             "columns": self.columns,
             "ignored_columns": self.ignored_columns,
-            "rows": [r.as_dict() for r in self.rows],
+            "rows": [r.as_dict() for r in self.rows[:LISTED]],
+            "rows_total": len(self.rows),
         }
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from pupils.import_columns import HEADINGS, LABELS, REQUIRED
 from pupils.import_files import max_upload_bytes, too_big_message
 from pupils.imports import (
+    LISTED,
     ImportPreview,
     ImportRejected,
     commit_import,
@@ -77,7 +78,7 @@ def _preview_page(
     request: HttpRequest, preview: ImportPreview, *, filename: str, token: str = ""
 ) -> HttpResponse:
     rows = preview.rows
-    listed = [r for r in rows if r.action != "unchanged" or r.problems or r.warnings]
+    listed = [r for r in rows if r.action != "unchanged" or r.problems or r.warnings][:LISTED]
     context = {
         "preview": preview,
         "filename": filename,
@@ -85,6 +86,7 @@ def _preview_page(
         "counts": preview.counts,
         "rows": listed,
         "unlisted": len(rows) - len(listed),
+        "listed_max": LISTED,
         "problems": [(r.number, p) for r in rows for p in r.problems][:200],
         "more_problems": max(0, sum(len(r.problems) for r in rows) - 200),
         "warnings": [w for r in rows for w in r.warnings],

@@ -926,3 +926,18 @@ def test_previews_are_audited_as_reads(client, tenant, as_school):
         [row] = AuditEvent.objects.filter(object_type="pupils.import", action="list")
     assert row.detail["previewed"]["create"] == 2
     assert row.user_id == tenant.users["senco"].pk
+
+
+def test_a_file_of_thousands_of_bad_rows_gets_a_bounded_answer(client, tenant):
+    sign_in(client, tenant.users["senco"])
+    rows = "\r\n".join(f"A{i:012d},Surname,Forename,01/01/2015,5" for i in range(3000))
+    data = ("UPN,Legal Surname,Legal Forename,DOB,NC Year\r\n" + rows).encode()
+    upload = SimpleUploadedFile("pupils.csv", data, content_type="text/csv")
+    response = client.post("/api/v1/pupils/import/", {"file": upload, "commit": "false"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["rows_total"] == 3000 and len(body["rows"]) == 1000
+    assert body["problems_total"] >= 3000 and len(body["problems"]) == 1000
+    page = client.post("/pupils/import/", {"file": SimpleUploadedFile("pupils.csv", data)})
+    assert page.status_code == 400
+    assert page.content.count(b"<tr") <= 1002
