@@ -253,3 +253,17 @@ def test_other_schools_never_appear_in_a_download(client, tenant, other, registe
     body = client.get("/pupils/export.csv").content.decode()
     assert "Okafor" not in body and tenant.marker not in body
     assert other.pupils[0].last_name in body
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_imports_back_unchanged(senco, tenant, as_school, fmt):
+    """The register's own export is a valid MIS file: importing it changes nothing."""
+    from pupils.imports import preview_file
+
+    response = senco.get(f"/pupils/export.{fmt}")
+    assert response.status_code == 200
+    with as_school(tenant.school):
+        preview = preview_file(school=tenant.school, data=response.content, filename=f"register.{fmt}")
+    assert preview.file_errors == [] and preview.problems == []
+    assert preview.counts["unchanged"] == len(tenant.pupils)
+    assert preview.counts["create"] == preview.counts["update"] == 0
