@@ -38,6 +38,7 @@ from pupils.import_columns import (
     REQUIRED,
     CellProblem,
     map_columns,
+    norm_heading,
     parse_bool,
     parse_code,
     parse_date,
@@ -179,9 +180,11 @@ def preview_import(*, school: School, rows: list[dict], today: date | None = Non
         )
         return preview
 
+    school_columns = [h for h in ignored if norm_heading(h) in SCHOOL_HEADINGS]
     first_row: dict[str, int] = {}
     for raw in rows:
         row = _clean_row(raw, columns, today)
+        row.problems += _other_school_problems(raw, school_columns, school, row.number)
         if row.upn:
             if row.upn in first_row:
                 row.problems.append(
@@ -194,6 +197,28 @@ def preview_import(*, school: School, rows: list[dict], today: date | None = Non
     for row in preview.rows:
         _plan(row, existing.get(row.upn))
     return preview
+
+
+# Headings under which MIS exports name the pupil's school: its URN, or LA and DfE number.
+SCHOOL_HEADINGS = {"urn", "schoolurn", "laestab", "dfeno", "dfenumber", "dfeestablishmentnumber"}
+
+
+def _other_school_problems(raw: dict, school_columns: list[str], school: School, number: int) -> list[str]:
+    """A row that names another school is refused (SECURITY.md 24).
+
+    The file says which school it names, so saying so reveals nothing; pupils move between
+    schools by transfer, not by one school importing another's roll.
+    """
+    own = {school.urn, f"{school.local_authority.code}{school.urn[-4:]}"}
+    problems = []
+    for heading in school_columns:
+        given = "".join(str(raw.get(heading) or "").split()).replace("/", "").replace("-", "")
+        if given and given not in own:
+            problems.append(
+                f"Row {number}: {heading} {given} is not this school (URN {school.urn}); "
+                "import each school's pupils into that school"
+            )
+    return problems
 
 
 def _join(words: list[str]) -> str:

@@ -941,3 +941,15 @@ def test_a_file_of_thousands_of_bad_rows_gets_a_bounded_answer(client, tenant):
     page = client.post("/pupils/import/", {"file": SimpleUploadedFile("pupils.csv", data)})
     assert page.status_code == 400
     assert page.content.count(b"<tr") <= 1002
+
+
+def test_rows_naming_another_school_are_refused(client, tenant):
+    sign_in(client, tenant.users["senco"])
+    header = "UPN,Legal Surname,Legal Forename,DOB,NC Year,URN\r\n"
+    own = f"B801200005001,Smith,Ann,01/01/2016,4,{tenant.school.urn}\r\n"
+    foreign = f"{make_upn('909', '0002', 2024, 7)},Jones,Bob,01/01/2016,4,{tenant.sibling.urn}\r\n"
+    upload = SimpleUploadedFile("pupils.csv", (header + own + foreign).encode(), content_type="text/csv")
+    body = client.post("/api/v1/pupils/import/", {"file": upload, "commit": "true"}).json()
+    assert body["valid"] is False
+    assert any(f"URN {tenant.sibling.urn} is not this school" in p for p in body["problems"])
+    assert not any("Row 2" in p for p in body["problems"])  # the school's own row is fine
