@@ -953,3 +953,24 @@ def test_rows_naming_another_school_are_refused(client, tenant):
     assert body["valid"] is False
     assert any(f"URN {tenant.sibling.urn} is not this school" in p for p in body["problems"])
     assert not any("Row 2" in p for p in body["problems"])  # the school's own row is fine
+
+
+def test_command_names_the_member_of_staff_in_the_audit_log(tenant, as_school, tmp_path):
+    path = tmp_path / "pupils.csv"
+    path.write_bytes(csv_bytes(good_rows(2)))
+    senco = tenant.users["senco"]
+    call_command(
+        "import_pupils",
+        "--school",
+        tenant.school.urn,
+        str(path),
+        "--commit",
+        "--by",
+        senco.username,
+        stdout=io.StringIO(),
+    )
+    with as_school(tenant.school):
+        creates = AuditEvent.objects.filter(action="create", object_type="pupils.pupil")
+        assert creates.count() == 2 and {e.user_id for e in creates} == {senco.pk}
+    with pytest.raises(CommandError, match="No active user"):
+        call_command("import_pupils", "--school", tenant.school.urn, str(path), "--by", "nobody-at-all")
