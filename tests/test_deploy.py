@@ -173,3 +173,23 @@ def test_pages_are_not_stored_by_browsers_or_proxies(client, tenant):
     assert response.status_code == 200
     assert tenant.pupils[0].last_name in response.content.decode()
     assert no_store(response)
+
+
+def test_compose_passes_every_setting_the_app_reads():
+    """Each environment variable settings.py reads reaches the app containers (or is set in the image)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    read = set(
+        re.findall(
+            r'(?:environ\.get|env_bool|env_list)\(\s*"([A-Z_]+)"',
+            (root / "provisionmap/settings.py").read_text(),
+        )
+    )
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())
+    passed = set(compose["x-app"]["environment"])
+    in_image = {"STATIC_ROOT", "MEDIA_ROOT"}  # set by the Dockerfile
+    assert read - passed - in_image == {"DEBUG"}  # production never runs with DEBUG
