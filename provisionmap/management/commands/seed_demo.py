@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -22,6 +24,9 @@ class Command(BaseCommand):
             world = seed_organisations()
             rows = seed_users(world)
         seed_pupils(world.schools)
+        # The LA's graduated-response frameworks; skips those it already has. Its report
+        # is kept out of stdout, which --json keeps for the credentials alone.
+        call_command("load_frameworks", la=world.la.code, stdout=io.StringIO())
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return
