@@ -18,6 +18,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from pupils.models import Pupil, SchoolRecord
 from schools.models import LocalAuthority
 from schools.tenancy import TenantModel
 
@@ -139,3 +140,118 @@ class Strategy(LocalAuthorityRecord):
     def clean(self) -> None:
         if self.step_id and self.local_authority_id != self.step.local_authority_id:
             raise ValidationError("A strategy belongs to its step's local authority.")
+
+
+# --- a pupil's place on the framework ------------------------------------------------------
+# Placements and strategies tried belong to the pupil's school (SchoolRecord), so row-level
+# security checks them like any pupil record; the steps they name are the LA's, which the
+# school's scope reads.
+
+
+class StepPlacement(SchoolRecord):
+    """One entry of a pupil's step history. The pupil's current step is their one active
+    placement (a database constraint keeps it one); a move supersedes it."""
+
+    class Kind(models.TextChoices):
+        START = "start", "First placement"
+        UP = "up", "Moved up"
+        DOWN = "down", "Moved down"
+        EXIT = "exit", "Left the framework"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Current"
+        PENDING = "pending_approval", "Awaiting headteacher approval"
+        SUPERSEDED = "superseded", "Past"
+        EXITED = "exited", "Left the framework"
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="step_placements")
+    framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="+", help_text="The version placed under."
+    )
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
+    from_step = models.ForeignKey(Step, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    reason = models.TextField(blank=True)
+    evidence = models.TextField(blank=True)
+    placed_on = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        "schools.User",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    override = models.BooleanField(
+        default=False, help_text="Moved up before the step's escalation rule was met."
+    )
+    override_justification = models.TextField(blank=True)
+    approved_by = models.ForeignKey(
+        "schools.User",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["-placed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil"], condition=Q(status="active"), name="one_active_step_per_pupil"
+            ),
+            models.UniqueConstraint(
+                fields=["pupil"], condition=Q(status="pending_approval"), name="one_pending_step_per_pupil"
+            ),
+            models.CheckConstraint(
+                condition=Q(override=False) | ~Q(override_justification=""), name="override_is_justified"
+            ),
+        ]
+        indexes = [models.Index(fields=["pupil", "status"], name="placement_pupil_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: step {self.step_id} on {self.placed_on:%d/%m/%Y}"
+
+
+class StrategyTried(SchoolRecord):
+    """A strategy tried with a pupil at a step; it counts towards escalation once reviewed."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="strategies_tried")
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
+    strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    name = models.CharField(max_length=200, blank=True, help_text="A strategy outside the catalogue.")
+    started_on = models.DateField()
+    reviewed_on = models.DateField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        verbose_name_plural = "strategies tried"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(strategy__isnull=False) | ~Q(name=""), name="strategy_tried_is_named"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"strategy {self.strategy_id}"
+
+    @property
+    def label(self) -> str:
+        return self.strategy.name if self.strategy_id else self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.strategy_id is None and not self.name.strip():
+            errors["name"] = "Choose a strategy from the step's catalogue or name it."
+        if self.strategy_id and self.step_id and self.strategy.step_id != self.step_id:
+            errors["strategy"] = "Choose a strategy from this step's catalogue."
+        if self.reviewed_on and self.started_on and self.reviewed_on < self.started_on:
+            errors["reviewed_on"] = "The review cannot come before the strategy started."
+        if errors:
+            raise ValidationError(errors)

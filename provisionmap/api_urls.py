@@ -1,6 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from graduated_response import api as graduated_api
 from provisionmap.api_docs import api_docs
 from pupils import api as pupils_api
 from pupils import api_import as pupils_import
@@ -26,4 +27,12 @@ urlpatterns = [
     path("pupils/<int:pk>/sen-history/", pupils_api.PupilSenHistory.as_view(), name="pupil-sen-history"),
     path("pupils/<int:pk>/outcomes/", pupils_api.PupilOutcomes.as_view(), name="pupil-outcomes"),
     path("pupils/<int:pk>/scores/", pupils_api.PupilScores.as_view(), name="pupil-scores"),
+    path("frameworks/", graduated_api.FrameworkList.as_view(), name="framework-list"),
+    path("frameworks/<int:pk>/", graduated_api.FrameworkDetail.as_view(), name="framework-detail"),
+    path("pupils/<int:pk>/steps/", graduated_api.PupilPlacements.as_view(), name="pupil-placements"),
+    path(
+        "pupils/<int:pk>/steps/<int:placement_id>/approve/",
+        graduated_api.PlacementApprove.as_view(),
+        name="pupil-placement-approve",
+    ),
 ]

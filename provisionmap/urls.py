@@ -33,6 +33,7 @@ urlpatterns = [
     path("membership/switch/", school_views.switch_membership, name="switch_membership"),
     path("schools/", include("schools.urls")),
     path("pupils/", include("pupils.urls")),
+    path("pupils/", include("graduated_response.urls")),
     path("api/v1/", include("provisionmap.api_urls")),
     path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("admin/", admin.site.urls),

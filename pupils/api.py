@@ -60,6 +60,9 @@ class RegisterQuery(serializers.Serializer):
     primary_need = serializers.ChoiceField(choices=Need.choices, required=False)
     year = serializers.IntegerField(required=False, min_value=NC_YEAR_MIN, max_value=NC_YEAR_MAX)
     search = serializers.CharField(required=False, max_length=100)
+    step = serializers.IntegerField(
+        required=False, min_value=1, max_value=20, help_text="The number of the pupil's current step."
+    )
     include_leavers = serializers.BooleanField(required=False, default=False)
 
 
@@ -90,6 +93,7 @@ class PupilListCreate(generics.GenericAPIView):
                 year=q.get("year"),
                 sen_status=q.get("sen_status", ""),
                 need=q.get("primary_need", ""),
+                step=q.get("step"),
                 include_leavers=q["include_leavers"],
             ),
         )

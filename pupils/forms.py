@@ -103,6 +103,14 @@ class RegisterForm(forms.Form):
     looked_after = forms.TypedChoiceField(
         label="Looked after", choices=YES_NO_ANY, coerce=_yes_no, empty_value=None, required=False
     )
+    step = forms.TypedChoiceField(
+        label="Step",
+        choices=[("", "Any step"), *[(n, f"Step {n}") for n in range(1, 11)]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="The pupil's current step on the graduated response.",
+    )
     include_leavers = forms.BooleanField(label="Include leavers", required=False)
     sort = forms.ChoiceField(
         label="Sort by", choices=[(key, SORT_LABELS[key]) for key in SORTS], required=False, initial="name"
@@ -121,7 +129,7 @@ class RegisterForm(forms.Form):
         },
     )
 
-    FILTER_FIELDS = ("year", "sen_status", "need", "area", "fsm", "pupil_premium", "looked_after")
+    FILTER_FIELDS = ("year", "sen_status", "need", "area", "step", "fsm", "pupil_premium", "looked_after")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "register-%s")
@@ -147,6 +155,7 @@ class RegisterForm(forms.Form):
             fsm=v.get("fsm"),
             pupil_premium=v.get("pupil_premium"),
             looked_after=v.get("looked_after"),
+            step=v.get("step"),
             include_leavers=bool(v.get("include_leavers")),
             sort=v.get("sort") or "name",
         )

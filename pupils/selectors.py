@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from pupils.codes import needs_in_area
 from pupils.models import Pupil
@@ -36,6 +36,7 @@ class RegisterFilters:
     pupil_premium: bool | None = None
     looked_after: bool | None = None
     include_leavers: bool = False
+    step: int | None = None  # the number of the pupil's current step on the graduated response
     sort: str = "name"
 
 
@@ -45,7 +46,13 @@ def pupil_list(scope: TenantScope, *, search: str = "", include_leavers: bool = 
 
 def pupil_register(scope: TenantScope, filters: RegisterFilters) -> QuerySet[Pupil]:
     """The SEN register as the scope may see it, filtered and sorted."""
-    qs = Pupil.objects.all()
+    # The current step comes through the reverse relation of graduated_response's placements
+    # (that app builds on this one, so no import): at most one active placement per pupil, a
+    # database constraint, so the join never repeats a pupil and costs no extra query.
+    qs = Pupil.objects.annotate(
+        current_placement=FilteredRelation("step_placements", condition=Q(step_placements__status="active")),
+        current_step_number=F("current_placement__step__number"),
+    )
     if scope.role == Role.PRACTITIONER:
         # Practitioners read only pupils in the groups they run; groups come with the
         # interventions issue, so until then they see none.
@@ -68,6 +75,8 @@ def pupil_register(scope: TenantScope, filters: RegisterFilters) -> QuerySet[Pup
         qs = qs.filter(Q(primary_need=filters.need) | Q(secondary_need=filters.need))
     if filters.area:
         qs = qs.filter(primary_need__in=needs_in_area(filters.area))
+    if filters.step is not None:
+        qs = qs.filter(current_placement__step__number=filters.step)
     for name in ("fsm", "pupil_premium", "looked_after"):
         value = getattr(filters, name)
         if value is not None:

@@ -11,10 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils import timezone
 
+from graduated_response.models import Framework, Step, StepPlacement
+from graduated_response.placements import step_place
+from graduated_response.services import frameworks_load_for_la
 from pupils.models import Pupil
 from schools.models import BehaviourProvision, LocalAuthority, Membership, Partnership, School
+from schools.tenancy import TenantScope, tenant_scope
 
 
 @dataclass
@@ -60,6 +65,39 @@ def _academic_year() -> int:
     return today.year if today.month >= 9 else today.year - 1
 
 
+def _system_scope(t: Target):
+    pupil = t.pupils[0]
+    return tenant_scope(
+        TenantScope.system(schools=[pupil.school_id], local_authorities=[t.school.local_authority_id])
+    )
+
+
+def _framework_id(t: Target) -> int:
+    """A framework of the target's LA: the NW six-step, copied in if it has none yet."""
+    with transaction.atomic(), _system_scope(t):
+        la = LocalAuthority.objects.get(pk=t.school.local_authority_id)
+        frameworks_load_for_la(la=la, template_keys=["nw-six-step"])
+        return Framework.objects.filter(slug="nw-six-step").values_list("pk", flat=True).get()
+
+
+def _placement_id(t: Target) -> int:
+    """A placement of the target's first pupil, made on step 1 if the pupil has none."""
+    framework_id = _framework_id(t)
+    pupil = t.pupils[0]
+    with transaction.atomic(), _system_scope(t):
+        placement = StepPlacement.objects.filter(pupil_id=pupil.pk).first()
+        if placement is None:
+            step = Step.objects.get(framework_id=framework_id, number=1)
+            placement = step_place(
+                request=None, pupil=pupil, step=step, reason="Swept", placed_on=timezone.localdate()
+            )
+        return placement.pk
+
+
+def _placement_kwargs(t: Target) -> dict:
+    return {"pk": t.pupils[0].pk, "placement_id": _placement_id(t)}
+
+
 ROUTES: dict[str, Route] = {
     "schools:detail": Route(kwargs=lambda t: {"pk": t.school.pk}),
     "pupils:detail": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
@@ -86,6 +124,19 @@ ROUTES: dict[str, Route] = {
     "api:pupil-sen-history": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
     "api:pupil-outcomes": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
     "api:pupil-scores": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
+    "graduated_response:step": Route(
+        kwargs=lambda t: {"pk": t.pupils[0].pk},
+        post=lambda t: {"to_step": "exit", "placed_on": _today(), "reason": "Swept"},
+    ),
+    "graduated_response:strategies": Route(
+        kwargs=lambda t: {"pk": t.pupils[0].pk},
+        post=lambda t: {"name": "Swept", "started_on": _today()},
+    ),
+    "graduated_response:approve": Route(kwargs=_placement_kwargs),
+    # Frameworks belong to the LA, so a sibling school (same LA) is no target for them.
+    "api:framework-detail": Route(kwargs=lambda t: {"pk": _framework_id(t)} if t.la else None),
+    "api:pupil-placements": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
+    "api:pupil-placement-approve": Route(kwargs=_placement_kwargs),
 }
 
 # Keys are route names, or path prefixes starting with "/".
