@@ -102,3 +102,31 @@ def test_demo_pupils_have_england_like_sen_shares(db):
     seed()
     with transaction.atomic(), tenant_scope(scope):
         assert Pupil.objects.count() == total
+
+
+def test_demo_pupils_with_sen_stand_on_steps_their_history_allows(db):
+    from django.db import transaction
+
+    from graduated_response.models import StepPlacement, StrategyTried
+    from pupils.codes import SenStatus
+    from pupils.models import Pupil
+    from schools.tenancy import TenantScope, tenant_scope
+
+    seed()
+    school = School.objects.get(urn="190002")
+    scope = TenantScope.for_school(school.pk, la_id=school.local_authority_id)
+    with transaction.atomic(), tenant_scope(scope):
+        with_sen = Pupil.objects.exclude(sen_status=SenStatus.NONE).count()
+        active = StepPlacement.objects.filter(status="active")
+        assert active.count() == with_sen
+        # Every move up had the reviewed strategies its step's rule asks for.
+        for move in StepPlacement.objects.filter(kind="up").select_related("from_step"):
+            reviewed = StrategyTried.objects.filter(
+                pupil_id=move.pupil_id, step=move.from_step, reviewed_on__isnull=False
+            )
+            assert reviewed.values("strategy").distinct().count() >= (
+                move.from_step.min_strategies_to_escalate or 0
+            )
+    seed()
+    with transaction.atomic(), tenant_scope(scope):
+        assert StepPlacement.objects.filter(status="active").count() == with_sen

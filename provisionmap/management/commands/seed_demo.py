@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from graduated_response.demo import seed_placements
 from pupils.demo import seed_pupils
 from schools.demo import seed_organisations, seed_users
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         # The LA's graduated-response frameworks; skips those it already has. Its report
         # is kept out of stdout, which --json keeps for the credentials alone.
         call_command("load_frameworks", la=world.la.code, stdout=io.StringIO())
+        seed_placements(world.la, world.schools)
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return
