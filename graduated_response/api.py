@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from graduated_response import placements, selectors
 from graduated_response.models import Framework, Step, StepPlacement, Strategy
+from graduated_response.services import STEP_EDITABLE
 from pupils.api import PupilAccess, _pupil
 from pupils.serializers import as_drf_error
 from schools.access import get_in_scope_or_404
@@ -36,25 +37,7 @@ class StepSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Step
-        fields = [
-            "id",
-            "number",
-            "tier_label",
-            "summary",
-            "support_level",
-            "who_leads",
-            "behaviour_descriptors",
-            "assessment",
-            "planning",
-            "grouping",
-            "staffing",
-            "methods",
-            "review",
-            "next_step",
-            "min_strategies_to_escalate",
-            "escalation_note",
-            "strategies",
-        ]
+        fields = ["id", "number", *STEP_EDITABLE, "strategies"]
 
 
 class FrameworkSerializer(serializers.ModelSerializer):

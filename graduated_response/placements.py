@@ -13,13 +13,13 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from graduated_response.models import Step, StepPlacement, Strategy, StrategyTried
 from pupils.models import Pupil
-from pupils.services import acting_user
+from pupils.services import acting_user, save_or_refuse
 from schools.audit import Action, audit
 from schools.models import Role
 
@@ -56,14 +56,8 @@ def _check_date(placed_on: date, after: date | None = None) -> None:
 
 def _save(placement: StepPlacement) -> StepPlacement:
     placement.full_clean(validate_constraints=False)
-    try:
-        with transaction.atomic():
-            placement.save()
-    except IntegrityError:
-        # Two moves of one pupil at the same moment: the other one won.
-        raise ValidationError(
-            "The pupil's step was just changed by someone else; reload and check."
-        ) from None
+    # Two moves of one pupil at the same moment: the other one won.
+    save_or_refuse(placement, "The pupil's step was just changed by someone else; reload and check.")
     return placement
 
 

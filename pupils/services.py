@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -22,6 +22,16 @@ PROFILE_FIELDS = ("strengths", "what_helps", "what_does_not_help", "pupil_voice"
 def acting_user(request: HttpRequest | None) -> User | None:
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else None
+
+
+def save_or_refuse(instance: models.Model, message: str | dict) -> None:
+    """Save in a savepoint; a unique rule broken by a save at the same moment becomes
+    `message` for the user rather than a server error."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise ValidationError(message) from None
 
 
 def sen_entry(pupil: Pupil, *, start: date, user: User | None, source: str) -> SenStatusChange:
@@ -53,12 +63,8 @@ def pupil_create(
     """
     pupil = Pupil(school=school, **data)
     pupil.full_clean()
-    try:
-        with transaction.atomic():
-            pupil.save()
-    except IntegrityError:
-        # Two saves of one UPN at the same moment: the loser hears what full_clean would say.
-        raise ValidationError({"upn": "A pupil with this UPN is already on your school's record."}) from None
+    # Two saves of one UPN at the same moment: the loser hears what full_clean would say.
+    save_or_refuse(pupil, {"upn": "A pupil with this UPN is already on your school's record."})
     sen_entry(pupil, start=sen_start or timezone.localdate(), user=acting_user(request), source=source).save()
     audit(request, Action.CREATE, pupil, detail={"source": source})
     return pupil
@@ -97,11 +103,7 @@ def pupil_update(
     for name in changed:
         setattr(pupil, name, data[name])
     pupil.full_clean()
-    try:
-        with transaction.atomic():
-            pupil.save()
-    except IntegrityError:
-        raise ValidationError({"upn": "Another pupil in your school has this UPN."}) from None
+    save_or_refuse(pupil, {"upn": "Another pupil in your school has this UPN."})
     if sen_changed:
         sen_entry(pupil, start=start, user=acting_user(request), source=source).save()
     audit(request, Action.UPDATE, pupil, detail={"fields": changed, "source": source})
@@ -132,14 +134,8 @@ def outcome_record(*, request: HttpRequest | None, pupil: Pupil, data: dict[str,
     for name, value in values.items():
         setattr(record, name, value)
     record.full_clean(validate_unique=False)
-    try:
-        with transaction.atomic():
-            record.save()
-    except IntegrityError:
-        # The same term recorded twice at once: the other save won.
-        raise ValidationError(
-            {"term": "This term's outcomes were just recorded by someone else; check them."}
-        ) from None
+    # The same term recorded twice at once: the other save won.
+    save_or_refuse(record, {"term": "This term's outcomes were just recorded by someone else; check them."})
     audit(
         request,
         Action.UPDATE,
