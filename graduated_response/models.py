@@ -13,10 +13,12 @@ in use is changed by cloning it (`services.framework_new_version`), never rewrit
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from pupils.models import Pupil, SchoolRecord
 from schools.models import LocalAuthority
@@ -35,6 +37,20 @@ class LocalAuthorityRecord(TenantModel):
 def lines(text: str) -> list[str]:
     """A multi-item text field (one item per line) as a list, for display."""
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def person_field(**kwargs) -> models.ForeignKey:
+    """Who recorded or approved something. No database constraint, so a user leaving never
+    touches a pupil's record, and the audit log names them by id in any case."""
+    return models.ForeignKey(
+        "schools.User",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        **kwargs,
+    )
 
 
 class Framework(LocalAuthorityRecord):
@@ -175,26 +191,12 @@ class StepPlacement(SchoolRecord):
     evidence = models.TextField(blank=True)
     placed_on = models.DateField()
     recorded_at = models.DateTimeField(auto_now_add=True)
-    recorded_by = models.ForeignKey(
-        "schools.User",
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    recorded_by = person_field()
     override = models.BooleanField(
         default=False, help_text="Moved up before the step's escalation rule was met."
     )
     override_justification = models.TextField(blank=True)
-    approved_by = models.ForeignKey(
-        "schools.User",
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    approved_by = person_field()
     approved_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
 
@@ -255,3 +257,205 @@ class StrategyTried(SchoolRecord):
             errors["reviewed_on"] = "The review cannot come before the strategy started."
         if errors:
             raise ValidationError(errors)
+
+
+# --- support plans: one APDR cycle (assess, plan, do, review) ------------------------------
+
+
+class SupportPlan(SchoolRecord):
+    """A pupil's support plan (IEP, behaviour plan, passport plan) run as an APDR cycle.
+    Assess and Plan are its fields; Do is its strategies (and, later, interventions);
+    each Review records an outcome per target and decides what happens next."""
+
+    class Kind(models.TextChoices):
+        SUPPORT = "support", "SEN support plan"
+        IEP = "iep", "Individual education plan"
+        IBP = "ibp", "Individual behaviour plan"
+        PASSPORT = "passport", "Pupil passport plan"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="support_plans")
+    step = models.ForeignKey(
+        Step,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The step the plan was made at; its strategies come from this step's catalogue.",
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SUPPORT)
+    title = models.CharField(max_length=200)
+    # Assess
+    concerns = models.TextField(blank=True)
+    triggers = models.TextField(blank=True)
+    frequency_intensity = models.TextField("frequency and intensity", blank=True)
+    assessments = models.TextField("assessments used", blank=True)
+    # Plan
+    key_adult = models.CharField(max_length=200, blank=True)
+    pupil_involvement = models.TextField("how the pupil took part", blank=True)
+    parent_involvement = models.TextField("how parents or carers took part", blank=True)
+    starts_on = models.DateField()
+    review_due = models.DateField(help_text="When the plan is next reviewed.")
+    # Do
+    delivery_notes = models.TextField("what was delivered", blank=True)
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    closed_on = models.DateField(null=True, blank=True)
+    recorded_by = person_field()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(review_due__gte=F("starts_on")), name="plan_review_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", closed_on__isnull=True)
+                | Q(status="closed", closed_on__isnull=False),
+                name="plan_closed_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "status", "review_due"], name="plan_school_due"),
+            models.Index(fields=["pupil", "status"], name="plan_pupil_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.starts_on and self.review_due and self.review_due < self.starts_on:
+            raise ValidationError({"review_due": "The review cannot fall before the plan starts."})
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status == self.Status.OPEN and self.review_due < today
+
+
+class PlanTarget(SchoolRecord):
+    """A SMART target: what the pupil will do, and how everyone will know it happened."""
+
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="targets")
+    order = models.PositiveSmallIntegerField(default=0)
+    description = models.TextField("target")
+    success_criteria = models.TextField()
+
+    class Meta:
+        ordering = ["plan", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+class PlanStrategy(SchoolRecord):
+    """A strategy the plan puts in place. It is the plan's Do: each one is also a strategy
+    tried with the pupil at the plan's step, and a review of the plan reviews it, so it
+    counts towards the step's escalation rule."""
+
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="plan_strategies")
+    tried = models.OneToOneField(StrategyTried, on_delete=models.PROTECT, related_name="plan_strategy")
+    how = models.CharField("how often and by whom", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["plan", "id"]
+        verbose_name_plural = "plan strategies"
+
+    def __str__(self) -> str:
+        return str(self.tried)
+
+
+class PlanReview(SchoolRecord):
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", "Continue the plan"
+        STEP_UP = "step_up", "Move up a step"
+        STEP_DOWN = "step_down", "Move down a step"
+        CLOSE = "close", "Close the plan"
+
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="reviews")
+    reviewed_on = models.DateField()
+    summary = models.TextField("what the review found", blank=True)
+    pupil_views = models.TextField("the pupil's views", blank=True)
+    parent_views = models.TextField("parents' or carers' views", blank=True)
+    decision = models.CharField(max_length=9, choices=Decision.choices)
+    next_review_due = models.DateField(null=True, blank=True)
+    recorded_by = person_field()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reviewed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision="continue", next_review_due__isnull=False) | ~Q(decision="continue"),
+                name="continued_plan_has_next_review",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Review on {self.reviewed_on:%d/%m/%Y}"
+
+
+class TargetOutcome(SchoolRecord):
+    class Rating(models.TextChoices):
+        ACHIEVED = "achieved", "Achieved"
+        PARTLY = "partly", "Partly achieved"
+        NOT_ACHIEVED = "not_achieved", "Not achieved"
+
+    review = models.ForeignKey(PlanReview, on_delete=models.CASCADE, related_name="outcomes")
+    target = models.ForeignKey(PlanTarget, on_delete=models.CASCADE, related_name="outcomes")
+    rating = models.CharField(max_length=12, choices=Rating.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["review", "target__order", "target_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "target"], name="one_outcome_per_target_per_review")
+        ]
+
+
+# --- behaviour observations (the evidence of Assess) ---------------------------------------
+
+
+class BehaviourObservation(SchoolRecord):
+    """One observed incident or episode, ABC style: what came before, what the pupil did,
+    what followed; with when, where, how intense (1–5) and for how long."""
+
+    class Setting(models.TextChoices):
+        LESSON = "lesson", "Lesson"
+        UNSTRUCTURED = "unstructured", "Unstructured time (break, lunch)"
+        TRANSITION = "transition", "Transition between activities or places"
+        OTHER = "other", "Elsewhere"
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="observations")
+    plan = models.ForeignKey(
+        SupportPlan, on_delete=models.SET_NULL, null=True, blank=True, related_name="observations"
+    )
+    observed_at = models.DateTimeField()
+    setting = models.CharField(max_length=12, choices=Setting.choices)
+    antecedent = models.TextField("what happened before", blank=True)
+    behaviour = models.TextField()
+    consequence = models.TextField("what happened after", blank=True)
+    intensity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)], help_text="1 (mild) to 5 (severe)."
+    )
+    duration_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(600)]
+    )
+    recorded_by = person_field()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-observed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(intensity__gte=1, intensity__lte=5), name="intensity_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__lte=600),
+                name="duration_at_most_10_hours",
+            ),
+        ]
+        indexes = [models.Index(fields=["pupil", "observed_at"], name="observation_pupil_time")]
+
+    def __str__(self) -> str:
+        return f"Observation at {self.observed_at:%d/%m/%Y %H:%M}"

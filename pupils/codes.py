@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from schools.terms import Term  # noqa: F401  (re-exported: outcomes are recorded per term)
+
 
 class SenStatus(models.TextChoices):
     EHC_PLAN = "E", "EHC plan"
@@ -85,12 +87,6 @@ class Ethnicity(models.TextChoices):
     OOTH = "OOTH", "Any other ethnic group"
     REFU = "REFU", "Refused"
     NOBT = "NOBT", "Information not yet obtained"
-
-
-class Term(models.TextChoices):
-    AUTUMN = "autumn", "Autumn"
-    SPRING = "spring", "Spring"
-    SUMMER = "summer", "Summer"
 
 
 class Measure(models.TextChoices):

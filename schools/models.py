@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from schools.tenancy import TenantModel
+from schools.terms import Term, TermSpan, academic_year_label, academic_year_of
 
 
 class LocalAuthority(models.Model):
@@ -20,7 +22,11 @@ class LocalAuthority(models.Model):
     require_two_factor_for_all = models.BooleanField(
         default=False, help_text="Ask every role in this LA for two-factor, not only multi-school roles."
     )
-    review_interval_weeks = models.PositiveSmallIntegerField(default=6)
+    review_interval_weeks = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="School weeks from a support plan (or its last review) to its next review.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -28,6 +34,64 @@ class LocalAuthority(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+class TermDates(models.Model):
+    """One term of an LA's school year. Reviews fall due in school weeks counted from these,
+    and termly reports are scheduled by them. Schools in the LA share them."""
+
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="term_dates")
+    academic_year = models.PositiveSmallIntegerField(help_text="The calendar year the school year starts in.")
+    term = models.CharField(max_length=6, choices=Term.choices)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    half_term_starts_on = models.DateField(null=True, blank=True)
+    half_term_ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["local_authority", "starts_on"]
+        verbose_name_plural = "term dates"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["local_authority", "academic_year", "term"], name="one_term_per_year"
+            ),
+            models.CheckConstraint(condition=Q(ends_on__gt=F("starts_on")), name="term_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(half_term_starts_on__isnull=True, half_term_ends_on__isnull=True)
+                | Q(
+                    half_term_starts_on__gt=F("starts_on"),
+                    half_term_ends_on__gte=F("half_term_starts_on"),
+                    half_term_ends_on__lt=F("ends_on"),
+                ),
+                name="half_term_inside_term",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_term_display()} {academic_year_label(self.academic_year)}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
+            errors["ends_on"] = "The term must end after it starts."
+        if bool(self.half_term_starts_on) != bool(self.half_term_ends_on):
+            errors["half_term_ends_on"] = "Give both the first and the last day of half-term, or neither."
+        elif (
+            self.half_term_starts_on
+            and self.starts_on
+            and self.ends_on
+            and not (self.starts_on < self.half_term_starts_on <= self.half_term_ends_on < self.ends_on)
+        ):
+            errors["half_term_starts_on"] = "Half-term must fall inside the term, first day before last."
+        if self.starts_on and self.academic_year and academic_year_of(self.starts_on) != self.academic_year:
+            errors["starts_on"] = (
+                f"The term must start in the {academic_year_label(self.academic_year)} school year."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def span(self) -> TermSpan:
+        return TermSpan(self.starts_on, self.ends_on, self.half_term_starts_on, self.half_term_ends_on)
 
 
 class Partnership(models.Model):
