@@ -8,10 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from graduated_response.models import Step, Strategy
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+from schools.forms import DateInput
 
 
 class StepForm(forms.Form):

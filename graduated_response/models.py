@@ -455,7 +455,10 @@ class BehaviourObservation(SchoolRecord):
                 name="duration_at_most_10_hours",
             ),
         ]
-        indexes = [models.Index(fields=["pupil", "observed_at"], name="observation_pupil_time")]
+        indexes = [
+            models.Index(fields=["pupil", "observed_at"], name="observation_pupil_time"),
+            models.Index(fields=["school", "observed_at"], name="observation_school_time"),
+        ]
 
     def __str__(self) -> str:
         return f"Observation at {self.observed_at:%d/%m/%Y %H:%M}"

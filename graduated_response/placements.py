@@ -277,3 +277,40 @@ def strategy_tried_record(
         },
     )
     return tried
+
+
+@transaction.atomic
+def strategy_tried_review(
+    *, request: HttpRequest | None, tried: StrategyTried, reviewed_on: date, outcome: str
+) -> StrategyTried:
+    """Record the review of a strategy tried earlier; from then on it counts towards the
+    step's escalation rule. A review is recorded once: it is evidence for a later move up,
+    so it is not rewritten afterwards."""
+    tried = StrategyTried.objects.select_for_update(of=("self",)).select_related("pupil").get(pk=tried.pk)
+    if tried.reviewed_on is not None:
+        raise ValidationError(f"This strategy was already reviewed on {tried.reviewed_on:%d/%m/%Y}.")
+    if reviewed_on > timezone.localdate():
+        raise ValidationError({"reviewed_on": "The review date cannot be in the future."})
+    if reviewed_on < tried.started_on:
+        started = f"{tried.started_on:%d/%m/%Y}"
+        raise ValidationError(
+            {"reviewed_on": f"The review cannot come before the strategy started ({started})."}
+        )
+    if not outcome.strip():
+        raise ValidationError({"outcome": "Say what the review found."})
+    tried.reviewed_on = reviewed_on
+    tried.outcome = outcome.strip()
+    tried.full_clean()
+    tried.save(update_fields=["reviewed_on", "outcome"])
+    audit(
+        request,
+        Action.UPDATE,
+        tried.pupil,
+        detail={
+            "fields": ["strategies_tried"],
+            "event": "strategy reviewed",
+            "strategy_tried": tried.pk,
+            "step": tried.step_id,
+        },
+    )
+    return tried

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from graduated_response.models import Framework, Step, StepPlacement, Strategy, StrategyTried
+from graduated_response.models import (
+    Framework,
+    PlanReview,
+    PlanStrategy,
+    PlanTarget,
+    Step,
+    StepPlacement,
+    Strategy,
+    StrategyTried,
+    SupportPlan,
+    TargetOutcome,
+)
 from graduated_response.templates_data import TEMPLATES, TemplateFramework
 from pupils.models import Pupil
 from schools.tenancy import TenantScope
@@ -97,4 +110,45 @@ def current_framework_steps(scope: TenantScope) -> QuerySet[Step]:
         Step.objects.filter(framework__is_current=True)
         .select_related("framework")
         .order_by("framework__name", "number")
+    )
+
+
+# --- support plans ------------------------------------------------------------------------
+
+
+def _plan_parts(qs: QuerySet[SupportPlan]) -> QuerySet[SupportPlan]:
+    return qs.select_related("step", "recorded_by").prefetch_related(
+        Prefetch("targets", queryset=PlanTarget.objects.order_by("order", "id")),
+        Prefetch(
+            "plan_strategies",
+            queryset=PlanStrategy.objects.select_related("tried__strategy").order_by("id"),
+        ),
+        Prefetch(
+            "reviews",
+            queryset=PlanReview.objects.select_related("recorded_by")
+            .prefetch_related(Prefetch("outcomes", queryset=TargetOutcome.objects.select_related("target")))
+            .order_by("-reviewed_on", "-id"),
+        ),
+    )
+
+
+def plans_for_pupil(pupil: Pupil) -> QuerySet[SupportPlan]:
+    """The pupil's plans, newest first, with targets, strategies and reviews: five queries."""
+    return _plan_parts(SupportPlan.objects.filter(pupil=pupil)).order_by("-starts_on", "-id")
+
+
+def plan_list(scope: TenantScope) -> QuerySet[SupportPlan]:
+    """Every plan the scope reads, with its parts, for the API."""
+    return _plan_parts(SupportPlan.objects.select_related("pupil")).order_by("-starts_on", "-id")
+
+
+def reviews_due(scope: TenantScope, *, today: date, within_days: int = 14) -> QuerySet[SupportPlan]:
+    """Open plans whose review is overdue or falls due within `within_days`, soonest first:
+    one query however many there are."""
+    return (
+        SupportPlan.objects.filter(
+            status=SupportPlan.Status.OPEN, review_due__lte=today + timedelta(days=within_days)
+        )
+        .select_related("pupil", "step")
+        .order_by("review_due", "pupil__last_name", "id")
     )

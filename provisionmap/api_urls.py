@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from graduated_response import api as graduated_api
+from graduated_response import api_plans
 from provisionmap.api_docs import api_docs
 from pupils import api as pupils_api
 from pupils import api_import as pupils_import
@@ -35,4 +36,17 @@ urlpatterns = [
         graduated_api.PlacementApprove.as_view(),
         name="pupil-placement-approve",
     ),
+    path("support-plans/", api_plans.SupportPlanList.as_view(), name="support-plan-list"),
+    path("support-plans/<int:pk>/", api_plans.SupportPlanDetail.as_view(), name="support-plan-detail"),
+    path(
+        "support-plans/<int:pk>/reviews/", api_plans.SupportPlanReviews.as_view(), name="support-plan-reviews"
+    ),
+]
+
+# Behaviour observations. Imported here so this block is appended whole, not spliced in.
+from graduated_response import api_observations  # noqa: E402
+
+urlpatterns += [
+    path("observations/", api_observations.ObservationListCreate.as_view(), name="observation-list"),
+    path("observations/<int:pk>/", api_observations.ObservationDetail.as_view(), name="observation-detail"),
 ]

@@ -238,7 +238,12 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per census code list, however many fields use it.
-    "ENUM_NAME_OVERRIDES": {"NeedEnum": "pupils.codes.Need", "SenStatusEnum": "pupils.codes.SenStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "NeedEnum": "pupils.codes.Need",
+        "SenStatusEnum": "pupils.codes.SenStatus",
+        "PlacementKindEnum": "graduated_response.models.StepPlacement.Kind",
+        "PlanKindEnum": "graduated_response.models.SupportPlan.Kind",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------

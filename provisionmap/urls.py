@@ -34,6 +34,7 @@ urlpatterns = [
     path("schools/", include("schools.urls")),
     path("pupils/", include("pupils.urls")),
     path("pupils/", include("graduated_response.urls")),
+    path("frameworks/", include("graduated_response.urls_frameworks")),
     path("api/v1/", include("provisionmap.api_urls")),
     path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("admin/", admin.site.urls),

@@ -28,6 +28,7 @@ from pupils.models import (
 )
 from pupils.selectors import SORTS, RegisterFilters
 from pupils.services import PROFILE_FIELDS, SEN_FIELDS
+from schools.forms import DateInput
 from schools.models import School
 
 YEAR_CHOICES = [(year, nc_year_label(year)) for year in range(NC_YEAR_MIN, NC_YEAR_MAX + 1)]
@@ -59,8 +60,7 @@ def _yes_no(value: str) -> bool:
 
 
 def _date_input() -> forms.DateInput:
-    # The browser's date picker sends and expects ISO dates, whatever the locale.
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return DateInput()
 
 
 def _not_in_future(value: date | None, what: str) -> None:

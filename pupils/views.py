@@ -37,10 +37,11 @@ from pupils.forms import (
     add_model_errors,
 )
 from pupils.models import OnePageProfile, Pupil
+from pupils.sections import detail_sections
 from pupils.selectors import pupil_history, pupil_list, pupil_register
 from schools.access import get_in_scope_or_404, require_pupil_level
 from schools.audit import Action, audit
-from schools.models import RECORD_KEEPERS, Role
+from schools.models import RECORD_KEEPERS
 from schools.roles import roles_required
 from schools.tenancy import require_scope
 
@@ -126,20 +127,8 @@ def _detail_context(request: HttpRequest, pupil: Pupil) -> dict[str, Any]:
     for score in scores:
         score.score_label = plain_number(score.score)
     writer = can_write(request)
-    # The graduated response builds on pupils, so its rows come through the reverse relations.
-    step_history = list(
-        pupil.step_placements.select_related("step", "from_step", "framework", "approved_by").order_by(
-            "-placed_on", "-id"
-        )
-    )
-    membership = getattr(request, "membership", None)
     return {
-        "step_history": step_history,
-        "current_step": next((p for p in step_history if p.status == "active"), None),
-        "strategies_tried": list(
-            pupil.strategies_tried.select_related("step", "strategy").order_by("-started_on", "-id")
-        ),
-        "can_approve": membership is not None and membership.role == Role.HEADTEACHER,
+        **detail_sections(request, pupil, can_write=writer),
         "pupil": pupil,
         "area_label": AREA_LABELS.get(pupil.area_of_need, ""),
         "history": list(pupil_history(pupil)),

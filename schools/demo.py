@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -23,8 +24,10 @@ from schools.models import (
     Role,
     School,
     StaffRole,
+    TermDates,
     User,
 )
+from schools.terms import academic_year_of, typical_terms
 
 # 909 was Cumbria's number until 2023: a real LA number (so demo UPNs validate) that no live LA uses.
 LA = {"code": "909", "name": "Brookshire Council"}
@@ -177,3 +180,19 @@ def seed_users(world: DemoWorld) -> list[dict]:
                 }
             )
     return rows
+
+
+def seed_term_dates(la: LocalAuthority, *, today: date | None = None) -> int:
+    """A usual pattern of term dates for last, this and next school year, where the LA has
+    none for a year; returns how many terms were added."""
+    today = today or date.today()
+    this_year = academic_year_of(today)
+    known = set(TermDates.objects.filter(local_authority=la).values_list("academic_year", flat=True))
+    rows = [
+        TermDates(local_authority=la, academic_year=year, **term)
+        for year in (this_year - 1, this_year, this_year + 1)
+        if year not in known
+        for term in typical_terms(year)
+    ]
+    TermDates.objects.bulk_create(rows)
+    return len(rows)

@@ -20,3 +20,13 @@ class CodeForm(forms.Form):
             }
         ),
     )
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker. It sends and expects ISO dates whatever the locale, so the
+    value is written ISO too (en-GB's day/month/year would show as an empty picker)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None, format: str = "%Y-%m-%d") -> None:
+        super().__init__(attrs, format)

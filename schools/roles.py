@@ -13,12 +13,21 @@ from schools.models import Role
 
 # (label, url name) per role, in the order the header shows them.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
-    Role.SENCO: [("Home", "home"), ("Pupils", "pupils:list"), ("School", "schools:list")],
+    Role.SENCO: [
+        ("Home", "home"),
+        ("Pupils", "pupils:list"),
+        ("Reviews due", "graduated_response:reviews-due"),
+        ("School", "schools:list"),
+        ("Frameworks", "frameworks:list"),
+    ],
     Role.PRACTITIONER: [("Home", "home"), ("Pupils", "pupils:list")],
     Role.HEADTEACHER: [
         ("Home", "home"),
         ("Pupils", "pupils:list"),
+        ("Reviews due", "graduated_response:reviews-due"),
         ("School", "schools:list"),
+        ("Overrides", "graduated_response:overrides"),
+        ("Frameworks", "frameworks:list"),
         ("Audit log", "schools:audit"),
     ],
     Role.PROVISION_LEAD: [("Home", "home"), ("Provision", "schools:provisions")],
@@ -28,7 +37,13 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("Provision", "schools:provisions"),
     ],
     Role.LA_OFFICER: [("Home", "home"), ("Schools", "schools:list"), ("Provisions", "schools:provisions")],
-    Role.LA_ADMIN: [("Home", "home"), ("Schools", "schools:list"), ("Provisions", "schools:provisions")],
+    Role.LA_ADMIN: [
+        ("Home", "home"),
+        ("Schools", "schools:list"),
+        ("Provisions", "schools:provisions"),
+        ("Frameworks", "frameworks:list"),
+        ("LA settings", "schools:la-settings"),
+    ],
     Role.PLATFORM_ADMIN: [("Home", "home"), ("Administration", "admin:index")],
 }
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from schools.models import AuditEvent, BehaviourProvision, School
+from schools.models import AuditEvent, BehaviourProvision, School, TermDates
 from schools.tenancy import TenantScope
+from schools.terms import SchoolCalendar
 
 
 def schools_for(scope: TenantScope) -> QuerySet[School]:
@@ -36,3 +37,9 @@ def audit_events_for(scope: TenantScope, *, action: str = "") -> QuerySet[AuditE
     if action:
         qs = qs.filter(action=action)
     return qs
+
+
+def school_calendar(local_authority_id: int) -> SchoolCalendar:
+    """The LA's school days, from the term dates it has entered (one query)."""
+    spans = [t.span() for t in TermDates.objects.filter(local_authority_id=local_authority_id)]
+    return SchoolCalendar(spans)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from schools import views
+from schools import views, views_la
 
 app_name = "schools"
 urlpatterns = [
@@ -8,4 +8,6 @@ urlpatterns = [
     path("<int:pk>/", views.school_detail, name="detail"),
     path("provisions/", views.provision_list, name="provisions"),
     path("audit/", views.audit_log, name="audit"),
+    path("la/", views_la.la_settings, name="la-settings"),
+    path("la/terms/", views_la.la_terms, name="la-terms"),
 ]

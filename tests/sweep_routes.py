@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from graduated_response.models import Framework, Step, StepPlacement
+from graduated_response.models import Framework, PlanTarget, Step, StepPlacement, SupportPlan
 from graduated_response.placements import step_place
+from graduated_response.plans import TargetInput, plan_create
 from graduated_response.services import frameworks_load_for_la
 from pupils.models import Pupil
 from schools.models import BehaviourProvision, LocalAuthority, Membership, Partnership, School
@@ -98,6 +99,37 @@ def _placement_kwargs(t: Target) -> dict:
     return {"pk": t.pupils[0].pk, "placement_id": _placement_id(t)}
 
 
+def _plan_id(t: Target) -> int:
+    """A support plan of the target's first pupil (placed on a step first if need be)."""
+    _placement_id(t)
+    pupil = t.pupils[0]
+    with transaction.atomic(), _system_scope(t):
+        plan = SupportPlan.objects.filter(pupil_id=pupil.pk).first()
+        if plan is None:
+            plan = plan_create(
+                request=None,
+                pupil=Pupil.objects.get(pk=pupil.pk),
+                data={"title": "Swept plan"},
+                starts_on=timezone.localdate(),
+                targets=[TargetInput(description="Swept target", success_criteria="Swept")],
+            )
+        return plan.pk
+
+
+def _plan_kwargs(t: Target) -> dict:
+    return {"pk": t.pupils[0].pk, "plan_id": _plan_id(t)}
+
+
+def _plan_review_body(t: Target) -> dict:
+    """A whole review of the target's plan (its one target rated), so the sweep tries a real write."""
+    plan_id = _plan_id(t)
+    with transaction.atomic(), _system_scope(t):
+        target_ids = list(PlanTarget.objects.filter(plan_id=plan_id).values_list("pk", flat=True))
+    body = {"reviewed_on": _today(), "decision": "continue"}
+    body.update({f"rating_{pk}": "achieved" for pk in target_ids})
+    return body
+
+
 ROUTES: dict[str, Route] = {
     "schools:detail": Route(kwargs=lambda t: {"pk": t.school.pk}),
     "pupils:detail": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
@@ -137,6 +169,31 @@ ROUTES: dict[str, Route] = {
     "api:framework-detail": Route(kwargs=lambda t: {"pk": _framework_id(t)} if t.la else None),
     "api:pupil-placements": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
     "api:pupil-placement-approve": Route(kwargs=_placement_kwargs),
+    "graduated_response:plan-create": Route(
+        kwargs=lambda t: {"pk": t.pupils[0].pk} if _placement_id(t) else None,
+        post=lambda t: {
+            "title": "Swept",
+            "starts_on": _today(),
+            "targets-TOTAL_FORMS": "1",
+            "targets-INITIAL_FORMS": "0",
+            "targets-0-description": "Swept",
+            "targets-0-success_criteria": "Swept",
+        },
+    ),
+    "graduated_response:plan": Route(kwargs=_plan_kwargs),
+    "graduated_response:plan-edit": Route(
+        kwargs=_plan_kwargs,
+        post=lambda t: {
+            "title": "Swept",
+            "kind": "support",
+            "targets-TOTAL_FORMS": "0",
+            "targets-INITIAL_FORMS": "0",
+        },
+    ),
+    "graduated_response:plan-review": Route(kwargs=_plan_kwargs, post=_plan_review_body),
+    "graduated_response:timeline": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
+    "api:support-plan-detail": Route(kwargs=lambda t: {"pk": _plan_id(t)}, api_writes=True),
+    "api:support-plan-reviews": Route(kwargs=lambda t: {"pk": _plan_id(t)}),
 }
 
 # Keys are route names, or path prefixes starting with "/".
@@ -144,3 +201,112 @@ EXEMPT: dict[str, str] = {
     "password_reset_confirm": "takes a signed one-time token, not an object id; covered in test_signin",
     "/admin/": "platform staff behind two-factor; no pupil data (test_admin_is_for_platform_staff)",
 }
+
+
+# --- behaviour observations (appended as one block, so it merges cleanly) ----------------------
+
+
+def _observation_id(t: Target) -> int:
+    """An observation of the target's first pupil, logged now if the pupil has none."""
+    from graduated_response.models import BehaviourObservation
+    from graduated_response.observations import observation_record
+
+    pupil = t.pupils[0]
+    with transaction.atomic(), _system_scope(t):
+        observation = BehaviourObservation.objects.filter(pupil_id=pupil.pk).first()
+        if observation is None:
+            observation = observation_record(
+                request=None,
+                pupil=Pupil.objects.get(pk=pupil.pk),
+                observed_at=timezone.now(),
+                setting="lesson",
+                behaviour="Swept",
+                intensity=2,
+            )
+        return observation.pk
+
+
+ROUTES.update(
+    {
+        "graduated_response:observations": Route(
+            kwargs=lambda t: {"pk": t.pupils[0].pk},
+            post=lambda t: {
+                "observed_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+                "setting": "lesson",
+                "behaviour": "Swept",
+                "intensity": "3",
+            },
+        ),
+        "api:observation-detail": Route(kwargs=lambda t: {"pk": _observation_id(t)}),
+    }
+)
+
+
+# --- the framework editor and following up moves (appended as one block) ----------------------
+
+
+def _editor_ids(t: Target) -> dict | None:
+    """Ids in the current version of the target's waves-apdr copy: a framework no other route
+    places pupils under, so the sweep's own edits go through (and a new version it makes
+    leaves the NW six-step, which `_framework_id` expects once, alone)."""
+    from graduated_response.models import Strategy
+
+    if t.la is None:
+        return None  # frameworks belong to the LA: a sibling school is no target for them
+    with transaction.atomic(), _system_scope(t):
+        frameworks_load_for_la(la=LocalAuthority.objects.get(pk=t.la.pk), template_keys=["waves-apdr"])
+        framework = Framework.objects.get(slug="waves-apdr", is_current=True)
+        strategies = Strategy.objects.filter(step__framework=framework)
+        strategy = strategies.order_by("step__number", "order", "id").first()
+        return {"pk": framework.pk, "step_id": strategy.step_id, "strategy_id": strategy.pk}
+
+
+def _editor_kwargs(*names: str) -> Callable[[Target], dict | None]:
+    def build(t: Target) -> dict | None:
+        ids = _editor_ids(t)
+        return {name: ids[name] for name in names} if ids else None
+
+    return build
+
+
+def _strategy_tried_kwargs(t: Target) -> dict:
+    """A strategy tried with the target's first pupil, at the step they were placed on."""
+    from graduated_response.models import StrategyTried
+
+    placement_id = _placement_id(t)
+    pupil = t.pupils[0]
+    with transaction.atomic(), _system_scope(t):
+        tried = StrategyTried.objects.filter(pupil_id=pupil.pk).first()
+        if tried is None:
+            tried = StrategyTried.objects.create(
+                school_id=pupil.school_id,
+                pupil_id=pupil.pk,
+                step_id=StepPlacement.objects.get(pk=placement_id).step_id,
+                name="Swept",
+                started_on=timezone.localdate(),
+            )
+        return {"pk": pupil.pk, "tried_id": tried.pk}
+
+
+_STEP_BODY = {"tier_label": "Swept", "behaviour_descriptors": "Swept"}
+
+ROUTES.update(
+    {
+        "frameworks:detail": Route(kwargs=_editor_kwargs("pk")),
+        "frameworks:new-version": Route(kwargs=_editor_kwargs("pk"), post=lambda t: {}),
+        "frameworks:step-edit": Route(kwargs=_editor_kwargs("pk", "step_id"), post=lambda t: _STEP_BODY),
+        "frameworks:strategy-add": Route(
+            kwargs=_editor_kwargs("pk", "step_id"), post=lambda t: {"name": "Swept strategy"}
+        ),
+        "frameworks:strategy-edit": Route(
+            kwargs=_editor_kwargs("pk", "step_id", "strategy_id"), post=lambda t: {"name": "Swept again"}
+        ),
+        "frameworks:strategy-move": Route(
+            kwargs=_editor_kwargs("pk", "step_id", "strategy_id"), post=lambda t: {"direction": "down"}
+        ),
+        "frameworks:strategy-remove": Route(kwargs=_editor_kwargs("pk", "step_id", "strategy_id")),
+        "graduated_response:strategy-review": Route(
+            kwargs=_strategy_tried_kwargs, post=lambda t: {"reviewed_on": _today(), "outcome": "Swept"}
+        ),
+    }
+)

@@ -130,3 +130,29 @@ def test_demo_pupils_with_sen_stand_on_steps_their_history_allows(db):
     seed()
     with transaction.atomic(), tenant_scope(scope):
         assert StepPlacement.objects.filter(status="active").count() == with_sen
+
+
+def test_demo_pupils_have_plans_reviews_and_overdue_reviews(db):
+    from datetime import date
+
+    from django.db import transaction
+
+    from graduated_response.models import BehaviourObservation, PlanReview, SupportPlan
+    from schools.models import LocalAuthority, TermDates
+    from schools.tenancy import TenantScope, tenant_scope
+
+    seed()
+    seed()  # idempotent: a second run adds no plans
+    la = LocalAuthority.objects.get(code="909")
+    schools = list(School.objects.filter(local_authority=la).values_list("pk", flat=True))
+    assert TermDates.objects.filter(local_authority=la).count() == 9
+    with transaction.atomic(), tenant_scope(TenantScope.system(schools=schools, local_authorities=[la.pk])):
+        plans = SupportPlan.objects.all()
+        assert plans.count() > 100
+        assert plans.values("pupil").distinct().count() == plans.count()
+        assert plans.filter(status="open", review_due__lt=date.today()).exists()
+        assert plans.filter(status="closed").exists()
+        assert PlanReview.objects.filter(decision="continue").exists()
+        assert all(p.targets.exists() for p in plans[:20])
+        observed = BehaviourObservation.objects.values("pupil").distinct().count()
+        assert observed > 50 and BehaviourObservation.objects.filter(plan__isnull=False).exists()

@@ -294,3 +294,48 @@ def test_an_error_summary_takes_the_focus(page: Page, demo_credentials):
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".error-summary")).to_be_visible()
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+
+
+def test_la_admin_framework_editor_and_term_dates_pass_axe(page: Page, demo_credentials):
+    """The LA administrator's pages: a framework in use offers a new version, a free one opens
+    its step editor (with an error summary on a bad save), and an empty school year is filled
+    with a typical year and saved."""
+    from datetime import date
+
+    from graduated_response.templates_data import TEMPLATES
+    from schools.terms import academic_year_label, academic_year_of
+
+    sign_in(page, credentials_for(demo_credentials, "la-admin")[0])
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Frameworks", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Graduated-response frameworks")
+    assert_accessible(page)
+
+    # The demo's pupils stand on the NW six-step: it is kept as it is for them.
+    page.get_by_role("link", name=TEMPLATES["nw-six-step"].name, exact=True).click()
+    expect(page.get_by_role("button", name="Make a new version to edit")).to_be_visible()
+    expect(page.get_by_role("link", name="Edit step 1")).to_have_count(0)
+    assert_accessible(page)
+
+    page.goto("/frameworks/")
+    page.get_by_role("link", name=TEMPLATES["four-tier"].name, exact=True).click()
+    page.get_by_role("link", name="Edit step 1").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Edit step 1")
+    assert_accessible(page)
+    page.get_by_label("Tier label").fill("")
+    page.get_by_role("button", name="Save step 1").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert_accessible(page)
+
+    nav.get_by_role("link", name="LA settings", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Settings for")
+    assert_accessible(page)
+    year = academic_year_of(date.today()) + 2  # the demo enters last, this and next year
+    page.goto(f"/schools/la/terms/?year={year}")
+    page.get_by_role("button", name="Fill with a typical year").click()
+    expect(page.locator("#id_autumn-starts_on")).not_to_have_value("")
+    assert_accessible(page)
+    page.get_by_role("button", name=f"Save term dates for {academic_year_label(year)}").click()
+    expect(page.get_by_role("row", name=academic_year_label(year))).to_contain_text("3 of 3")
+    assert_accessible(page)
+    sign_out(page)

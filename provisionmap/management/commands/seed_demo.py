@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from graduated_response.demo import seed_placements
+from graduated_response.demo import seed_observations_for, seed_placements, seed_plans
 from pupils.demo import seed_pupils
-from schools.demo import seed_organisations, seed_users
+from schools.demo import seed_organisations, seed_term_dates, seed_users
 
 
 class Command(BaseCommand):
@@ -24,11 +24,14 @@ class Command(BaseCommand):
         with transaction.atomic():
             world = seed_organisations()
             rows = seed_users(world)
+            seed_term_dates(world.la)
         seed_pupils(world.schools)
         # The LA's graduated-response frameworks; skips those it already has. Its report
         # is kept out of stdout, which --json keeps for the credentials alone.
         call_command("load_frameworks", la=world.la.code, stdout=io.StringIO())
         seed_placements(world.la, world.schools)
+        seed_plans(world.la, world.schools)
+        seed_observations_for(world.la, world.schools)
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return

@@ -1,0 +1,169 @@
+"""A pupil's timeline: everything dated on their graduated response, newest first.
+
+Each source adds its events with one query, so the page costs the same whatever the
+pupil's history holds. Apps built on this one (interventions, placements) add their own
+sources with `register_source` rather than this module importing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Avg, Count, Q
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+
+from graduated_response.models import (
+    BehaviourObservation,
+    PlanReview,
+    StepPlacement,
+    StrategyTried,
+    SupportPlan,
+)
+from pupils.models import Pupil
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    day: date
+    kind: str  # register, step, plan, review, strategy, observations, and later others
+    title: str
+    detail: str = ""
+    url: str = ""
+    flag: str = ""  # a short warning shown as a tag, e.g. Override
+
+
+Source = Callable[[Pupil], list[TimelineEvent]]
+_sources: list[Source] = []
+
+
+def register_source(source: Source) -> Source:
+    if source not in _sources:
+        _sources.append(source)
+    return source
+
+
+def pupil_timeline(pupil: Pupil) -> list[TimelineEvent]:
+    events = [event for source in _sources for event in source(pupil)]
+    # Newest first; on one day, in the order things happen in a cycle.
+    order = {"register": 0, "step": 1, "plan": 2, "strategy": 3, "observations": 4, "review": 5}
+    return sorted(events, key=lambda e: (e.day, order.get(e.kind, 9)), reverse=True)
+
+
+@register_source
+def _register(pupil: Pupil) -> list[TimelineEvent]:
+    return [
+        TimelineEvent(
+            day=entry.start_date,
+            kind="register",
+            title=f"SEN register: {entry.get_status_display()}",
+            detail=entry.get_primary_need_display() if entry.primary_need else "",
+        )
+        for entry in pupil.sen_history.order_by("-start_date", "-id")
+    ]
+
+
+@register_source
+def _steps(pupil: Pupil) -> list[TimelineEvent]:
+    events = []
+    for p in StepPlacement.objects.filter(pupil=pupil).select_related("step", "from_step"):
+        if p.kind == StepPlacement.Kind.EXIT:
+            title = f"Left the framework from step {p.step.number}"
+        elif p.from_step is not None:
+            moved = f"{p.get_kind_display()} from step {p.from_step.number}"
+            title = f"{moved} to step {p.step.number}, {p.step.tier_label}"
+        else:
+            title = f"Placed on step {p.step.number}, {p.step.tier_label}"
+        flag = "Override" if p.override else ""
+        if p.status == StepPlacement.Status.PENDING:
+            flag = "Override awaiting approval"
+        events.append(TimelineEvent(day=p.placed_on, kind="step", title=title, detail=p.reason, flag=flag))
+    return events
+
+
+@register_source
+def _plans(pupil: Pupil) -> list[TimelineEvent]:
+    events = []
+    today = timezone.localdate()
+    plans = (
+        SupportPlan.objects.filter(pupil=pupil).select_related("step").annotate(n_targets=Count("targets"))
+    )
+    for plan in plans:
+        url = reverse("graduated_response:plan", kwargs={"pk": pupil.pk, "plan_id": plan.pk})
+        at_step = f" at step {plan.step.number}" if plan.step else ""
+        targets = f"{plan.n_targets} target{'s' if plan.n_targets != 1 else ''}"
+        events.append(
+            TimelineEvent(
+                day=plan.starts_on,
+                kind="plan",
+                title=f"{plan.get_kind_display()} made{at_step}: {plan.title}",
+                detail=f"{targets}; review due {plan.review_due:%d %b %Y}"
+                if plan.status == "open"
+                else targets,
+                url=url,
+                flag="Review overdue" if plan.is_overdue(today) else "",
+            )
+        )
+    return events
+
+
+@register_source
+def _reviews(pupil: Pupil) -> list[TimelineEvent]:
+    reviews = (
+        PlanReview.objects.filter(plan__pupil=pupil)
+        .select_related("plan")
+        .annotate(
+            n_outcomes=Count("outcomes"),
+            n_achieved=Count("outcomes", filter=Q(outcomes__rating="achieved")),
+        )
+    )
+    return [
+        TimelineEvent(
+            day=r.reviewed_on,
+            kind="review",
+            title=f"Plan reviewed: {r.plan.title}. {r.get_decision_display()}",
+            detail=f"{r.n_achieved} of {r.n_outcomes} targets achieved",
+            url=reverse("graduated_response:plan", kwargs={"pk": pupil.pk, "plan_id": r.plan_id}),
+        )
+        for r in reviews
+    ]
+
+
+@register_source
+def _strategies(pupil: Pupil) -> list[TimelineEvent]:
+    # Strategies a plan put in place appear with the plan; these are the ones tried alone.
+    tried = StrategyTried.objects.filter(pupil=pupil, plan_strategy__isnull=True).select_related(
+        "step", "strategy"
+    )
+    return [
+        TimelineEvent(
+            day=t.started_on,
+            kind="strategy",
+            title=f"Strategy tried at step {t.step.number}: {t.label}",
+            detail=f"Reviewed {t.reviewed_on:%d %b %Y}" if t.reviewed_on else "Not yet reviewed",
+        )
+        for t in tried
+    ]
+
+
+@register_source
+def _observations(pupil: Pupil) -> list[TimelineEvent]:
+    months = (
+        BehaviourObservation.objects.filter(pupil=pupil)
+        .annotate(month=TruncMonth("observed_at"))
+        .values("month")
+        .annotate(n=Count("id"), mean=Avg("intensity"))
+        .order_by("month")
+    )
+    return [
+        TimelineEvent(
+            day=timezone.localtime(m["month"]).date(),
+            kind="observations",
+            title=f"{m['n']} behaviour observation{'s' if m['n'] != 1 else ''} in {m['month']:%B %Y}",
+            detail=f"Mean intensity {m['mean']:.1f} of 5",
+        )
+        for m in months
+    ]
