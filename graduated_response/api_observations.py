@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +17,7 @@ from graduated_response.models import BehaviourObservation, SupportPlan
 from pupils.api import PupilAccess, _pupil
 from pupils.selectors import pupil_list
 from pupils.serializers import as_drf_error
-from schools.access import get_in_scope_or_404
+from schools.access import get_in_scope_or_404, get_named_in_body_or_400
 from schools.audit import Action, audit
 from schools.tenancy import require_scope
 
@@ -85,15 +84,6 @@ ObservationQuery = type(
 )
 
 
-class PupilNotFound(APIException):
-    """A pupil id in the body that is not on the caller's record: one answer whether the
-    pupil is another school's or does not exist, so nothing leaks."""
-
-    status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "No pupil with this id is on your school's record."
-    default_code = "pupil_not_found"
-
-
 class ObservationListCreate(generics.GenericAPIView):
     """Observations of the pupils you may see, newest first; POST logs one."""
 
@@ -140,15 +130,13 @@ class ObservationListCreate(generics.GenericAPIView):
         form = ObservationWriteSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
-        pupil = pupil_list(require_scope(), include_leavers=True).filter(pk=data.pop("pupil")).first()
-        if pupil is None:
-            audit(
-                request._request,
-                Action.DENIED,
-                object_type="pupils.pupil",
-                object_id=str(form.validated_data["pupil"])[:40],
-            )
-            raise PupilNotFound()
+        pupil = get_named_in_body_or_400(
+            request._request,
+            pupil_list(require_scope(), include_leavers=True),
+            data.pop("pupil"),
+            field="pupil",
+            message="No pupil with this id is on your school's record.",
+        )
         plan_id = data.pop("plan", None)
         plan = None
         if plan_id is not None:

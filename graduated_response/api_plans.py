@@ -21,10 +21,10 @@ from graduated_response.models import (
     TargetOutcome,
 )
 from graduated_response.placements import current_placement
-from pupils.api import PupilAccess, _pupil
+from pupils.api import PupilAccess
 from pupils.selectors import RegisterFilters, pupil_register
 from pupils.serializers import as_drf_error
-from schools.access import get_in_scope_or_404
+from schools.access import get_in_scope_or_404, get_named_in_body_or_400
 from schools.audit import Action, audit
 from schools.tenancy import require_scope
 
@@ -172,6 +172,10 @@ class PlanQuery(serializers.Serializer):
 
 def _strategies(plan_step_id: int | None, items: list[dict]) -> list[plans.StrategyInput]:
     ids = [i["strategy"] for i in items if i.get("strategy")]
+    if ids and plan_step_id is None:
+        raise serializers.ValidationError(
+            {"strategies": ["Place the pupil on a step before choosing its strategies."]}
+        )
     catalogue = {s.pk: s for s in Strategy.objects.filter(pk__in=ids, step_id=plan_step_id)}
     out = []
     for item in items:
@@ -231,8 +235,8 @@ class SupportPlanList(generics.GenericAPIView):
         if q.get("status"):
             qs = qs.filter(status=q["status"])
         if q.get("overdue") is not None:
-            overdue = {"status": SupportPlan.Status.OPEN, "review_due__lt": today}
-            qs = qs.filter(**overdue) if q["overdue"] else qs.exclude(**overdue)
+            overdue = SupportPlan.overdue_q(today)
+            qs = qs.filter(overdue) if q["overdue"] else qs.exclude(overdue)
         if q.get("due_before"):
             qs = qs.filter(status=SupportPlan.Status.OPEN, review_due__lte=q["due_before"])
         page = self.paginate_queryset(qs)
@@ -249,7 +253,13 @@ class SupportPlanList(generics.GenericAPIView):
         form = PlanCreate(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
-        pupil = _pupil(request, data.pop("pupil"))
+        pupil = get_named_in_body_or_400(
+            request._request,
+            pupil_register(require_scope(), RegisterFilters(include_leavers=True)),
+            data.pop("pupil"),
+            field="pupil",
+            message="No pupil with this id is on your school's record.",
+        )
         placement = current_placement(pupil)
         try:
             plan = plans.plan_create(
@@ -327,6 +337,8 @@ class SupportPlanReviews(generics.GenericAPIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         outcomes = {item["target"]: (item["rating"], item["note"]) for item in data["outcomes"]}
+        if len(outcomes) != len(data["outcomes"]):
+            raise serializers.ValidationError({"outcomes": ["Give each target one outcome."]})
         try:
             review = plans.plan_review_record(
                 request=request._request,

@@ -331,6 +331,11 @@ class SupportPlan(SchoolRecord):
         if self.starts_on and self.review_due and self.review_due < self.starts_on:
             raise ValidationError({"review_due": "The review cannot fall before the plan starts."})
 
+    # Overdue, in one place: an open plan whose review date has passed.
+    @classmethod
+    def overdue_q(cls, today: date) -> Q:
+        return Q(status=cls.Status.OPEN, review_due__lt=today)
+
     def is_overdue(self, today: date) -> bool:
         return self.status == self.Status.OPEN and self.review_due < today
 

@@ -105,8 +105,11 @@ def _check_targets(targets: list[TargetInput]) -> list[TargetInput]:
     return targets
 
 
-def _add_strategies(plan: SupportPlan, strategies: list[StrategyInput]) -> list[PlanStrategy]:
-    """Each new strategy is tried from the plan's start at the plan's step."""
+def _add_strategies(
+    plan: SupportPlan, strategies: list[StrategyInput], started_on: date
+) -> list[PlanStrategy]:
+    """Each new strategy is tried from `started_on` (the plan's start, or the day it is
+    added to a running plan) at the plan's step."""
     made, seen = [], set()
     existing = {
         (ps.tried.strategy_id or ps.tried.name.casefold())
@@ -125,7 +128,7 @@ def _add_strategies(plan: SupportPlan, strategies: list[StrategyInput]) -> list[
             step_id=plan.step_id,
             strategy=item.strategy,
             name="" if item.strategy else item.name.strip()[:200],
-            started_on=plan.starts_on,
+            started_on=started_on,
         )
         tried.full_clean()
         tried.save()
@@ -188,6 +191,11 @@ def plan_create(
         raise ValidationError(
             {"starts_on": "A plan cannot start in the future: make it on the day it starts."}
         )
+    if starts_on < placement.placed_on:
+        began = f"{placement.placed_on:%d/%m/%Y}"
+        raise ValidationError(
+            {"starts_on": f"A plan at this step cannot start before the step began ({began})."}
+        )
     targets = _check_targets(list(targets))
     due = review_due or review_due_after(pupil.school, starts_on)
     plan = SupportPlan(
@@ -202,7 +210,7 @@ def plan_create(
     plan.full_clean(exclude=["recorded_by"])
     plan.save()
     _save_targets(plan, targets)
-    _add_strategies(plan, list(strategies))
+    _add_strategies(plan, list(strategies), started_on=starts_on)
     _audit(request, plan, "plan made", step=plan.step_id)
     return plan
 
@@ -234,7 +242,8 @@ def plan_update(
     if targets is not None:
         _save_targets(plan, _check_targets(list(targets)))
         changed.append("targets")
-    if _add_strategies(plan, list(strategies)):
+    # A strategy added now starts now: the escalation rule must not count time it never ran.
+    if _add_strategies(plan, list(strategies), started_on=max(plan.starts_on, timezone.localdate())):
         changed.append("strategies")
     _audit(request, plan, "plan changed", changed=changed)
     return plan
@@ -320,9 +329,9 @@ def plan_review_record(
         TargetOutcome(school_id=plan.school_id, review=review, target_id=pk, rating=rating, note=note)
         for pk, (rating, note) in outcomes.items()
     )
-    StrategyTried.objects.filter(plan_strategy__plan=plan, reviewed_on__isnull=True).update(
-        reviewed_on=reviewed_on, outcome="Reviewed with the support plan."
-    )
+    StrategyTried.objects.filter(
+        plan_strategy__plan=plan, reviewed_on__isnull=True, started_on__lte=reviewed_on
+    ).update(reviewed_on=reviewed_on, outcome="Reviewed with the support plan.")
     if next_review_due:
         plan.review_due = next_review_due
         plan.save(update_fields=["review_due", "updated_at"])

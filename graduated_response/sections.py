@@ -3,14 +3,13 @@ plans and recent observations. Registered with pupils.sections; a fixed number o
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 
 from graduated_response import selectors
-from graduated_response.models import BehaviourObservation
+from graduated_response.observations import observations_recent_count
 from pupils.models import Pupil
 from schools.models import Role
 
@@ -28,7 +27,5 @@ def pupil_page(request: HttpRequest, pupil: Pupil, can_write: bool) -> dict[str,
         "strategies_tried": list(selectors.strategies_tried(pupil)),
         "can_approve": membership is not None and membership.role == Role.HEADTEACHER,
         "support_plans": plans,
-        "observations_recent": BehaviourObservation.objects.filter(
-            pupil=pupil, observed_at__gte=timezone.now() - timedelta(weeks=4)
-        ).count(),
+        "observations_recent": observations_recent_count(pupil, weeks=4),
     }

@@ -20,6 +20,7 @@ from graduated_response.models import (
 )
 from graduated_response.templates_data import TEMPLATES, TemplateFramework
 from pupils.models import Pupil
+from pupils.selectors import RegisterFilters, pupil_register
 from schools.tenancy import TenantScope
 
 
@@ -90,7 +91,10 @@ def current_step_placement(pupil: Pupil) -> StepPlacement | None:
 def pending_overrides(scope: TenantScope) -> QuerySet[StepPlacement]:
     """Moves up awaiting a headteacher's approval, across the schools the scope reads."""
     return (
-        StepPlacement.objects.filter(status=StepPlacement.Status.PENDING)
+        StepPlacement.objects.filter(
+            status=StepPlacement.Status.PENDING,
+            pupil__in=pupil_register(scope, RegisterFilters(include_leavers=True)).values("pk"),
+        )
         .select_related("pupil", "step", "from_step")
         .order_by("placed_on", "id")
     )
@@ -147,7 +151,10 @@ def reviews_due(scope: TenantScope, *, today: date, within_days: int = 14) -> Qu
     one query however many there are."""
     return (
         SupportPlan.objects.filter(
-            status=SupportPlan.Status.OPEN, review_due__lte=today + timedelta(days=within_days)
+            status=SupportPlan.Status.OPEN,
+            review_due__lte=today + timedelta(days=within_days),
+            # Pupils on roll that the role may see (a practitioner's narrower set included).
+            pupil__in=pupil_register(scope, RegisterFilters()).values("pk"),
         )
         .select_related("pupil", "step")
         .order_by("review_due", "pupil__last_name", "id")

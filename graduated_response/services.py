@@ -79,6 +79,7 @@ def framework_copy_for_la(
     Refused when the LA already has a framework under that slug (by default the template
     key): a second copy would compete with the first, so the LA edits or versions it.
     """
+    _require_la_write(request, la)
     template = template_or_error(template_key)
     slug = slug or template.key
     if Framework.objects.filter(local_authority=la, slug=slug).exists():
@@ -324,10 +325,11 @@ def framework_edit_refusal(framework: Framework) -> str:
     return ""
 
 
-def _require_la_write(request: HttpRequest | None, obj: Framework | Step | Strategy) -> None:
+def _require_la_write(request: HttpRequest | None, obj: LocalAuthority | Framework | Step | Strategy) -> None:
     """Refused unless the scope writes the LA that owns `obj` (the database would refuse the
     write too; this says why, and logs the attempt)."""
-    if obj.local_authority_id not in require_scope().write_local_authority:
+    la_id = obj.pk if isinstance(obj, LocalAuthority) else obj.local_authority_id
+    if la_id not in require_scope().write_local_authority:
         _audit(request, Action.DENIED, obj, reason="role")
         raise PermissionDenied("Only the local authority's administrator can change its frameworks.")
 

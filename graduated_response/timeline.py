@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Max, Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +34,7 @@ class TimelineEvent:
     detail: str = ""
     url: str = ""
     flag: str = ""  # a short warning shown as a tag, e.g. Override
+    at: datetime | None = None  # when it was recorded: orders events of the same day
 
 
 Source = Callable[[Pupil], list[TimelineEvent]]
@@ -48,9 +49,8 @@ def register_source(source: Source) -> Source:
 
 def pupil_timeline(pupil: Pupil) -> list[TimelineEvent]:
     events = [event for source in _sources for event in source(pupil)]
-    # Newest first; on one day, in the order things happen in a cycle.
-    order = {"register": 0, "step": 1, "plan": 2, "strategy": 3, "observations": 4, "review": 5}
-    return sorted(events, key=lambda e: (e.day, order.get(e.kind, 9)), reverse=True)
+    # Newest first; on one day, the one recorded last first.
+    return sorted(events, key=lambda e: (e.day, e.at.timestamp() if e.at else 0.0), reverse=True)
 
 
 @register_source
@@ -61,6 +61,7 @@ def _register(pupil: Pupil) -> list[TimelineEvent]:
             kind="register",
             title=f"SEN register: {entry.get_status_display()}",
             detail=entry.get_primary_need_display() if entry.primary_need else "",
+            at=entry.recorded_at,
         )
         for entry in pupil.sen_history.order_by("-start_date", "-id")
     ]
@@ -80,7 +81,11 @@ def _steps(pupil: Pupil) -> list[TimelineEvent]:
         flag = "Override" if p.override else ""
         if p.status == StepPlacement.Status.PENDING:
             flag = "Override awaiting approval"
-        events.append(TimelineEvent(day=p.placed_on, kind="step", title=title, detail=p.reason, flag=flag))
+        events.append(
+            TimelineEvent(
+                day=p.placed_on, kind="step", title=title, detail=p.reason, flag=flag, at=p.recorded_at
+            )
+        )
     return events
 
 
@@ -105,6 +110,7 @@ def _plans(pupil: Pupil) -> list[TimelineEvent]:
                 else targets,
                 url=url,
                 flag="Review overdue" if plan.is_overdue(today) else "",
+                at=plan.created_at,
             )
         )
     return events
@@ -127,6 +133,7 @@ def _reviews(pupil: Pupil) -> list[TimelineEvent]:
             title=f"Plan reviewed: {r.plan.title}. {r.get_decision_display()}",
             detail=f"{r.n_achieved} of {r.n_outcomes} targets achieved",
             url=reverse("graduated_response:plan", kwargs={"pk": pupil.pk, "plan_id": r.plan_id}),
+            at=r.recorded_at,
         )
         for r in reviews
     ]
@@ -144,6 +151,7 @@ def _strategies(pupil: Pupil) -> list[TimelineEvent]:
             kind="strategy",
             title=f"Strategy tried at step {t.step.number}: {t.label}",
             detail=f"Reviewed {t.reviewed_on:%d %b %Y}" if t.reviewed_on else "Not yet reviewed",
+            at=t.recorded_at,
         )
         for t in tried
     ]
@@ -155,12 +163,14 @@ def _observations(pupil: Pupil) -> list[TimelineEvent]:
         BehaviourObservation.objects.filter(pupil=pupil)
         .annotate(month=TruncMonth("observed_at"))
         .values("month")
-        .annotate(n=Count("id"), mean=Avg("intensity"))
+        .annotate(n=Count("id"), mean=Avg("intensity"), last=Max("observed_at"))
         .order_by("month")
     )
     return [
         TimelineEvent(
-            day=timezone.localtime(m["month"]).date(),
+            # Dated by the month's latest observation, so it sorts among that month's events.
+            day=timezone.localtime(m["last"]).date(),
+            at=m["last"],
             kind="observations",
             title=f"{m['n']} behaviour observation{'s' if m['n'] != 1 else ''} in {m['month']:%B %Y}",
             detail=f"Mean intensity {m['mean']:.1f} of 5",

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from graduated_response import selectors, services
 from graduated_response.forms_frameworks import CopyTemplateForm, StepEditForm, StrategyForm
 from graduated_response.models import Framework, Step, Strategy, lines
+from graduated_response.views import _errors
 from schools.access import get_in_scope_or_404
 from schools.models import Role
 from schools.roles import roles_required
@@ -60,14 +60,6 @@ def _strategy_or_404(request: HttpRequest, step: Step, strategy_id: int) -> Stra
 def _detail_url(framework: Framework, step: Step | None = None) -> str:
     url = reverse("frameworks:detail", kwargs={"pk": framework.pk})
     return f"{url}#step-{step.number}" if step is not None else url
-
-
-def _errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _locked(

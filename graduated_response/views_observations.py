@@ -89,6 +89,10 @@ class ObservationForm(forms.Form):
     )
 
 
+# No school record goes back further; dates before it are typing slips.
+EARLIEST_DAY = date(1990, 1, 1)
+
+
 class PeriodForm(forms.Form):
     """?from=&to=, both optional local dates. `from` is a Python keyword, hence the fields
     are added by name rather than declared."""
@@ -101,6 +105,10 @@ class PeriodForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         since, until = data.get("from"), data.get("to")
+        for name, day in (("from", since), ("to", until)):
+            if day and day < EARLIEST_DAY:
+                self.add_error(name, f"Choose a date from {EARLIEST_DAY:%Y} onwards.")
+                return data
         if since and since > timezone.localdate():
             self.add_error("from", "The period cannot start in the future.")
         elif since and until and since > until:
@@ -205,11 +213,12 @@ def _plan_periods(pupil: Pupil, today: date) -> list[dict[str, Any]]:
     started and of the time since, so a review compares them in a click."""
     periods = []
     for plan in SupportPlan.objects.filter(pupil=pupil).order_by("-starts_on", "-id")[:3]:
-        before_start = plan.starts_on - timedelta(weeks=6)
+        before_start = max(plan.starts_on - timedelta(weeks=6), EARLIEST_DAY)
+        before_end = max(plan.starts_on - timedelta(days=1), before_start)
         periods.append(
             {
                 "plan": plan,
-                "before": f"from={before_start:%Y-%m-%d}&to={plan.starts_on - timedelta(days=1):%Y-%m-%d}",
+                "before": f"from={before_start:%Y-%m-%d}&to={before_end:%Y-%m-%d}",
                 "since": f"from={plan.starts_on:%Y-%m-%d}&to={max(today, plan.starts_on):%Y-%m-%d}",
             }
         )

@@ -80,9 +80,12 @@ def plan_detail(request: HttpRequest, pk: int, plan_id: int) -> HttpResponse:
     pupil = _pupil_or_404(request, pk)
     plan = _plan_or_404(request, pupil, plan_id)
     audit(request, Action.VIEW, pupil, detail={"page": "plan", "plan": plan.pk})
+    reviews = list(plan.reviews.all())
+    latest = {o.target_id: o for o in reviews[0].outcomes.all()} if reviews else {}
     context = {
         "pupil": pupil,
         "plan": plan,
+        "targets": [(t, latest.get(t.pk)) for t in plan.targets.all()],
         "overdue": plan.is_overdue(timezone.localdate()),
         "can_write": request.membership.role in RECORD_KEEPERS,
     }

@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class InterventionsConfig(AppConfig):
     name = "interventions"
+
+    def ready(self) -> None:
+        from graduated_response.timeline import register_source
+        from interventions import sections
+        from interventions.timeline import enrolment_events
+        from pupils.sections import register_detail_section
+
+        register_source(enrolment_events)
+        register_detail_section(sections.pupil_page)

@@ -20,7 +20,7 @@ urlpatterns = [
     path("docs/", api_docs, name="docs"),
     path("schools/", schools_api.SchoolList.as_view(), name="school-list"),
     path("schools/<int:pk>/", schools_api.SchoolDetail.as_view(), name="school-detail"),
-    path("provisions/", schools_api.ProvisionList.as_view(), name="provision-list"),
+    path("behaviour-provisions/", schools_api.ProvisionList.as_view(), name="behaviour-provision-list"),
     path("pupils/", pupils_api.PupilListCreate.as_view(), name="pupil-list"),
     path("pupils/search/", pupils_api.PupilSearch.as_view(), name="pupil-search"),
     path("pupils/import/", pupils_import.PupilImport.as_view(), name="pupil-import"),
@@ -49,4 +49,27 @@ from graduated_response import api_observations  # noqa: E402
 urlpatterns += [
     path("observations/", api_observations.ObservationListCreate.as_view(), name="observation-list"),
     path("observations/<int:pk>/", api_observations.ObservationDetail.as_view(), name="observation-detail"),
+]
+
+# The costed provision map and what works. Imported here so this block is appended whole.
+from interventions import api_map  # noqa: E402
+
+urlpatterns += [
+    path("provision-map/", api_map.ProvisionMapView.as_view(), name="provision-map"),
+    path("what-works/", api_map.WhatWorksView.as_view(), name="what-works"),
+]
+
+# Interventions: the school's catalogue of provisions, groups, enrolments, sessions and
+# attendance. Imported here so this block is appended whole, not spliced in.
+from interventions import api as interventions_api  # noqa: E402
+
+urlpatterns += [
+    path("provisions/", interventions_api.ProvisionList.as_view(), name="provision-list"),
+    path("provisions/<int:pk>/", interventions_api.ProvisionDetail.as_view(), name="provision-detail"),
+    path("groups/", interventions_api.GroupList.as_view(), name="group-list"),
+    path("groups/<int:pk>/", interventions_api.GroupDetail.as_view(), name="group-detail"),
+    path("enrolments/", interventions_api.EnrolmentList.as_view(), name="enrolment-list"),
+    path("enrolments/<int:pk>/", interventions_api.EnrolmentDetail.as_view(), name="enrolment-detail"),
+    path("sessions/", interventions_api.SessionList.as_view(), name="session-list"),
+    path("sessions/<int:pk>/", interventions_api.SessionDetail.as_view(), name="session-detail"),
 ]

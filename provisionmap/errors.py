@@ -10,6 +10,14 @@ def _respond(request: HttpRequest, status: int, title: str, message: str) -> Htt
     return render(request, "error.html", {"title": title, "message": message}, status=status)
 
 
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    # Our own BadRequest messages are written for people; anything else gets plain words.
+    message = str(exception) if exception is not None and exception.__class__.__name__ == "BadRequest" else ""
+    return _respond(
+        request, 400, "That could not be done", message or "The request was not one we can act on."
+    )
+
+
 def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
     return _respond(
         request,

@@ -34,12 +34,15 @@ urlpatterns = [
     path("schools/", include("schools.urls")),
     path("pupils/", include("pupils.urls")),
     path("pupils/", include("graduated_response.urls")),
+    path("interventions/", include("interventions.urls")),
+    path("", include("interventions.urls_map")),
     path("frameworks/", include("graduated_response.urls_frameworks")),
     path("api/v1/", include("provisionmap.api_urls")),
     path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "provisionmap.errors.bad_request"
 handler403 = "provisionmap.errors.forbidden"
 handler404 = "provisionmap.errors.not_found"
 handler500 = "provisionmap.errors.server_error"

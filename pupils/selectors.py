@@ -54,9 +54,11 @@ def pupil_register(scope: TenantScope, filters: RegisterFilters) -> QuerySet[Pup
         current_step_number=F("current_placement__step__number"),
     )
     if scope.role == Role.PRACTITIONER:
-        # Practitioners read only pupils in the groups they run; groups come with the
-        # interventions issue, so until then they see none.
-        return qs.none()
+        # Practitioners read only the pupils in the intervention groups they run (the
+        # interventions app builds on this one, hence the relation by name).
+        qs = qs.filter(
+            pk__in=Pupil.objects.filter(enrolments__group__staff_links__user_id=scope.user_id).values("pk")
+        )
     if not filters.include_leavers:
         qs = qs.filter(is_active=True)
     search = filters.search.strip()

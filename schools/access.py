@@ -35,3 +35,21 @@ def get_in_scope_or_404(request: HttpRequest, qs: models.QuerySet[M], pk: object
     except (qs.model.DoesNotExist, ValueError, TypeError):
         audit(request, Action.DENIED, object_type=qs.model._meta.label_lower, object_id=str(pk)[:40])
         raise Http404("Not found.") from None
+
+
+def get_named_in_body_or_400(
+    request: HttpRequest, qs: models.QuerySet[M], pk: object, *, field: str, message: str
+) -> M:
+    """An object a request body names by id (SECURITY.md 2): out of scope or unknown, it is
+    a 400 — the same answer for both, so nothing says it exists — and the attempt is audited
+    as a refusal. The API answers on the field; a browser form gets the error page."""
+    from django.core.exceptions import BadRequest
+    from rest_framework.exceptions import ValidationError as BodyError
+
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        audit(request, Action.DENIED, object_type=qs.model._meta.label_lower, object_id=str(pk)[:40])
+        if request.path.startswith("/api/"):
+            raise BodyError({field: [message]}) from None
+        raise BadRequest(message) from None

@@ -36,6 +36,7 @@ class ApiRoot(APIView):
             "me": "api:me",
             "schools": "api:school-list",
             "provisions": "api:provision-list",
+            "behaviour-provisions": "api:behaviour-provision-list",
             "pupils": "api:pupil-list",
             "schema": "api:schema",
             "docs": "api:docs",

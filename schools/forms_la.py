@@ -3,16 +3,15 @@ year's three terms edited together."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 
+from schools.forms import DateInput
 from schools.models import LocalAuthority, TermDates
+from schools.rates import COSTING_WEEKS_MAX, COSTING_WEEKS_MIN, MAX_RATE, RateRow
 from schools.services_la import REVIEW_WEEKS_MAX, REVIEW_WEEKS_MIN, TERM_ORDER, term_order_errors
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ReviewIntervalForm(forms.Form):
@@ -50,7 +49,7 @@ class TermForm(forms.ModelForm):
             "half_term_starts_on": "First day of half-term",
             "half_term_ends_on": "Last day of half-term",
         }
-        widgets = {name: DateInput(format="%Y-%m-%d") for name in fields}
+        widgets = {name: DateInput() for name in fields}
         error_messages = {
             "starts_on": {"required": "Give the first day of term.", "invalid": "Give a real date."},
             "ends_on": {"required": "Give the last day of term.", "invalid": "Give a real date."},
@@ -107,3 +106,64 @@ class TermYearForms:
     def rows(self) -> list[TermDates]:
         """The forms' instances, which hold the submitted dates once validated."""
         return [form.instance for form in self.forms]
+
+
+def _rate_field(label: str, help_text: str = "") -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_value=MAX_RATE,
+        decimal_places=2,
+        max_digits=6,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        error_messages={"invalid": "Give an amount in pounds, such as 24.50."},
+    )
+
+
+class CostingForm(forms.Form):
+    """The LA's costing year and an hourly rate per kind of staff."""
+
+    costing_weeks = forms.DecimalField(
+        label="Weeks in a costing year",
+        min_value=COSTING_WEEKS_MIN,
+        max_value=COSTING_WEEKS_MAX,
+        decimal_places=1,
+        max_digits=4,
+        help_text="Usually 38; some LAs cost 38.6 or 39 weeks.",
+    )
+    costing_year = forms.ChoiceField(
+        label="Costing year", choices=LocalAuthority.CostingYear.choices, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args: Any, la: LocalAuthority, table: list[RateRow], **kwargs: Any) -> None:
+        initial = {"costing_weeks": la.costing_weeks, "costing_year": la.costing_year}
+        initial.update({f"rate_{row.kind}": row.la_rate for row in table})
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        for row in table:
+            self.fields[f"rate_{row.kind}"] = _rate_field(f"{row.label}, £ an hour")
+
+    def rates(self) -> dict[str, Decimal | None]:
+        return {name[5:]: value for name, value in self.cleaned_data.items() if name.startswith("rate_")}
+
+    def rate_fields(self):
+        return [field for field in self if field.name.startswith("rate_")]
+
+
+class SchoolRatesForm(forms.Form):
+    """A school's own hourly rates; empty uses the LA's."""
+
+    def __init__(self, *args: Any, table: list[RateRow], **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {f"rate_{row.kind}": row.school_rate for row in table})
+        super().__init__(*args, **kwargs)
+        for row in table:
+            la_rate = f"£{row.la_rate:.2f}" if row.la_rate is not None else "none set"
+            self.fields[f"rate_{row.kind}"] = _rate_field(
+                f"{row.label}, £ an hour",
+                help_text=f"Leave empty to use the local authority's rate ({la_rate}).",
+            )
+
+    def rates(self) -> dict[str, Decimal | None]:
+        return {name[5:]: value for name, value in self.cleaned_data.items()}

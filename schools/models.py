@@ -6,6 +6,8 @@ serves a partnership. A user holds memberships: a role over one scope object.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -22,6 +24,19 @@ class LocalAuthority(models.Model):
     require_two_factor_for_all = models.BooleanField(
         default=False, help_text="Ask every role in this LA for two-factor, not only multi-school roles."
     )
+
+    class CostingYear(models.TextChoices):
+        ACADEMIC = "academic", "Academic year (September to August)"
+        FINANCIAL = "financial", "Financial year (April to March)"
+
+    costing_weeks = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal(38),
+        validators=[MinValueValidator(Decimal(30)), MaxValueValidator(Decimal(52))],
+        help_text="Weeks in a costing year: 38 unless the LA uses 38.6 or 39.",
+    )
+    costing_year = models.CharField(max_length=9, choices=CostingYear.choices, default=CostingYear.ACADEMIC)
     review_interval_weeks = models.PositiveSmallIntegerField(
         default=6,
         validators=[MinValueValidator(1), MaxValueValidator(52)],
@@ -83,10 +98,12 @@ class TermDates(models.Model):
             and not (self.starts_on < self.half_term_starts_on <= self.half_term_ends_on < self.ends_on)
         ):
             errors["half_term_starts_on"] = "Half-term must fall inside the term, first day before last."
+        year = academic_year_label(self.academic_year) if self.academic_year else ""
         if self.starts_on and self.academic_year and academic_year_of(self.starts_on) != self.academic_year:
-            errors["starts_on"] = (
-                f"The term must start in the {academic_year_label(self.academic_year)} school year."
-            )
+            errors["starts_on"] = f"The term must start in the {year} school year."
+        # A term ends by 31 August, so one school year's terms never overlap the next's.
+        if self.ends_on and self.academic_year and academic_year_of(self.ends_on) != self.academic_year:
+            errors.setdefault("ends_on", f"The term must end within the {year} school year (by 31 August).")
         if errors:
             raise ValidationError(errors)
 

@@ -23,11 +23,15 @@ def scope_for_membership(membership: Membership) -> TenantScope:
         )
     if role is Role.PRACTITIONER:
         school = membership.school
-        # Practitioners reach only the pupils in the groups they run, and write only their
-        # sessions; groups arrive with interventions, so for now no school row at all.
+        ids = frozenset({school.pk})
+        # The database lets a practitioner's transaction reach their school's rows (they
+        # record sessions and attendance there); which pupils they see is narrowed to the
+        # groups they run by the register's selector, which every pupil route goes through.
         return TenantScope(
             **base,
-            home_school=frozenset({school.pk}),
+            read_school=ids,
+            write_school=ids,
+            home_school=ids,
             read_local_authority=frozenset({school.local_authority_id}),
             pupil_level=True,
         )

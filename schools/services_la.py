@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from schools.audit import Action, audit
@@ -88,9 +88,15 @@ def term_dates_save(
     if messages:
         raise ValidationError(messages)
     created = [row.pk is None for row in rows]
-    with transaction.atomic():
-        for row in rows:
-            row.save()
+    try:
+        with transaction.atomic():
+            for row in rows:
+                row.save()
+    except IntegrityError:
+        # Another administrator saved this year at the same moment.
+        raise ValidationError(
+            "These term dates were just saved by someone else: reload and check them."
+        ) from None
     audit(
         request,
         Action.UPDATE,

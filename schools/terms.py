@@ -9,6 +9,7 @@ the calendar, weeks there count as ordinary calendar weeks.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -54,21 +55,30 @@ class TermSpan:
 class SchoolCalendar:
     """Which days are school days: weekdays inside a term and outside its half-term.
 
-    Holidays are only known between the first and last term entered; outside that stretch
-    every weekday counts, so an LA with no term dates gets plain weeks of five days.
+    Holidays are known only for a school year whose three terms are all entered; in any
+    other year every weekday counts, so an LA with no term dates (or a year it has not
+    entered yet) gets plain weeks of five days rather than a year of holiday.
     """
 
     # A review interval is weeks, not years: stop counting long before anything runs away.
     MAX_DAYS = 3 * 366
 
     def __init__(self, spans: Iterable[TermSpan] = ()) -> None:
-        self.ranges = sorted(r for span in spans for r in span.open_ranges())
+        spans = list(spans)
+        terms_per_year = Counter(academic_year_of(span.starts_on) for span in spans)
+        self.known_years = {year for year, n in terms_per_year.items() if n >= len(Term)}
+        self.ranges = sorted(
+            r
+            for span in spans
+            if academic_year_of(span.starts_on) in self.known_years
+            for r in span.open_ranges()
+        )
         self._starts = [a for a, _ in self.ranges]
 
     def is_school_day(self, day: date) -> bool:
         if day.weekday() >= 5:
             return False
-        if not self.ranges or day < self.ranges[0][0] or day > self.ranges[-1][1]:
+        if academic_year_of(day) not in self.known_years:
             return True
         i = bisect_right(self._starts, day) - 1
         return i >= 0 and day <= self.ranges[i][1]

@@ -10,4 +10,6 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("la/", views_la.la_settings, name="la-settings"),
     path("la/terms/", views_la.la_terms, name="la-terms"),
+    path("la/costs/", views_la.la_costs, name="la-costs"),
+    path("rates/", views_la.school_rates, name="rates"),
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from schools import services_la
-from schools.forms_la import ReviewIntervalForm, TermYearForms
+from schools import rates, services_la
+from schools.audit import Action, audit
+from schools.forms_la import CostingForm, ReviewIntervalForm, SchoolRatesForm, TermYearForms
 from schools.models import LocalAuthority, Role, TermDates
 from schools.roles import roles_required
 from schools.terms import academic_year_label, academic_year_of, typical_terms
@@ -130,3 +131,64 @@ def la_terms(request: HttpRequest) -> HttpResponse:
     }
     status = 400 if terms.has_errors() else 200
     return render(request, "schools/la_terms.html", context, status=status)
+
+
+@login_required
+@la_admin_only
+@require_http_methods(["GET", "POST"])
+def la_costs(request: HttpRequest) -> HttpResponse:
+    """The LA's costing year and hourly staff rates, from which schools' provision maps cost."""
+    la = _own_la(request)
+    table = rates.rate_table(la)
+    form = CostingForm(request.POST or None, la=la, table=table)
+    if form.is_bound and form.is_valid():
+        try:
+            rates.la_costing_set(
+                request=request,
+                la=la,
+                costing_weeks=form.cleaned_data["costing_weeks"],
+                costing_year=form.cleaned_data["costing_year"],
+                rates=form.rates(),
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Costing year and rates saved.")
+            return redirect("schools:la-costs")
+    context = {"la": la, "form": form}
+    return render(request, "schools/la_costs.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@roles_required([Role.HEADTEACHER, Role.SENCO])
+@require_http_methods(["GET", "POST"])
+def school_rates(request: HttpRequest) -> HttpResponse:
+    """The school's own hourly rates beside the LA's. The headteacher changes them; the SENCO
+    reads them (they cost the school's provision map)."""
+    school = request.membership.school
+    la = LocalAuthority.objects.get(pk=school.local_authority_id)
+    table = rates.rate_table(la, school)
+    can_change = request.membership.role == Role.HEADTEACHER
+    form = SchoolRatesForm(request.POST if can_change and request.method == "POST" else None, table=table)
+    if request.method == "POST" and not can_change:
+        audit(request, Action.DENIED, school, detail={"reason": "role", "part": "rates"})
+        raise PermissionDenied("Only the headteacher can change the school's rates.")
+    if form.is_bound and form.is_valid():
+        try:
+            rates.school_rates_set(request=request, school=school, rates=form.rates())
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "The school's rates are saved.")
+            return redirect("schools:rates")
+    context = {"school": school, "la": la, "form": form, "table": table, "can_change": can_change}
+    return render(request, "schools/school_rates.html", context, status=400 if form.errors else 200)
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            name = field if field in form.fields else f"rate_{field}"
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

@@ -39,6 +39,7 @@ class Route:
     kwargs: Callable[[Target], dict | None] | None = None
     post: Callable[[Target], dict | None] | None = None  # a POST body naming the target's ids
     api_writes: bool = False  # also try PUT, PATCH and DELETE
+    body_ids: bool = False  # the POST names the target's ids in its body: 400 (SECURITY.md 2)
 
 
 def _pupil_record_body(t: Target) -> dict:
@@ -308,5 +309,114 @@ ROUTES.update(
         "graduated_response:strategy-review": Route(
             kwargs=_strategy_tried_kwargs, post=lambda t: {"reviewed_on": _today(), "outcome": "Swept"}
         ),
+    }
+)
+
+
+# --- interventions: catalogue, groups, enrolments, sessions (appended as one block) ----------
+
+
+def _intervention_ids(t: Target) -> dict:
+    """A provision of the target's school, a group of it running now with the first pupil
+    enrolled, and a session today; made once, then found again."""
+    from datetime import timedelta
+
+    from interventions.models import Enrolment, InterventionGroup, Provision, Session
+    from schools.terms import academic_year_of
+
+    pupil = t.pupils[0]
+    today = timezone.localdate()
+    with transaction.atomic(), _system_scope(t):
+        provision, _ = Provision.objects.get_or_create(school_id=pupil.school_id, name="Swept provision")
+        group = InterventionGroup.objects.filter(provision=provision).first()
+        if group is None:
+            starts = today - timedelta(days=14)
+            group = InterventionGroup.objects.create(
+                school_id=pupil.school_id,
+                provision=provision,
+                name="Swept group",
+                academic_year=academic_year_of(starts),
+                starts_on=starts,
+                ends_on=today + timedelta(days=30),
+                weeks=6,
+            )
+        enrolment, _ = Enrolment.objects.get_or_create(
+            school_id=pupil.school_id, group=group, pupil_id=pupil.pk, defaults={"starts_on": group.starts_on}
+        )
+        session, _ = Session.objects.get_or_create(school_id=pupil.school_id, group=group, held_on=today)
+        ids = {"provision": provision, "group": group, "enrolment": enrolment, "session": session}
+        return {key: obj.pk for key, obj in ids.items()}
+
+
+def _library_item_id(t: Target) -> int | None:
+    from interventions.models import LibraryProvision
+
+    if t.la is None:
+        return None  # the library belongs to the LA: a sibling school is no target for it
+    with transaction.atomic(), tenant_scope(TenantScope.system(local_authorities=[t.la.pk])):
+        item, _ = LibraryProvision.objects.get_or_create(
+            local_authority_id=t.la.pk, name="Swept library entry"
+        )
+        return item.pk
+
+
+def _ids(name: str) -> Callable[[Target], dict]:
+    return lambda t: {"pk": _intervention_ids(t)[name]}
+
+
+def _session_body(t: Target) -> dict:
+    enrolment = _intervention_ids(t)["enrolment"]
+    return {"held_on": _today(), "shown": [enrolment], f"present_{enrolment}": "1", "notes": "Swept"}
+
+
+_PROVISION_BODY = {
+    "name": "Swept provision",
+    "area_of_need": "semh",
+    "staff_kind": "ta",
+    "staff_count": 1,
+    "group_size": 6,
+    "session_minutes": 30,
+    "sessions_per_week": "1",
+    "typical_weeks": 10,
+    "higher_is_better": "on",
+    "is_active": "on",
+    "description": "Swept",
+}
+
+ROUTES.update(
+    {
+        "interventions:group": Route(kwargs=_ids("group")),
+        "interventions:group-edit": Route(
+            kwargs=_ids("group"), post=lambda t: {"academic_year": _academic_year(), "name": "Swept"}
+        ),
+        "interventions:group-enrol": Route(kwargs=_ids("group"), post=lambda t: {"pupil": t.pupils[-1].pk}),
+        "interventions:session-record": Route(kwargs=_ids("group"), post=_session_body),
+        "interventions:enrolment-edit": Route(
+            kwargs=_ids("enrolment"), post=lambda t: {"starts_on": _today(), "note": "Swept"}
+        ),
+        "interventions:enrolment-withdraw": Route(kwargs=_ids("enrolment")),
+        "interventions:provision-edit": Route(kwargs=_ids("provision"), post=lambda t: _PROVISION_BODY),
+        "interventions:group-create": Route(
+            kwargs=_ids("provision"),
+            post=lambda t: {"academic_year": _academic_year(), "starts_on": _today(), "ends_on": _today()},
+        ),
+        # No id in the address, but one in the body: the library entry to copy.
+        "interventions:provision-add": Route(
+            post=lambda t: {"library_item": item} if (item := _library_item_id(t)) else None,
+            body_ids=True,
+        ),
+        "api:provision-detail": Route(kwargs=_ids("provision"), api_writes=True),
+        "api:group-detail": Route(kwargs=_ids("group"), api_writes=True),
+        "api:enrolment-detail": Route(kwargs=_ids("enrolment"), api_writes=True),
+        "api:session-detail": Route(kwargs=_ids("session"), api_writes=True),
+    }
+)
+
+
+# --- the pupil's costed provision map (appended as one block) ----------------------------------
+
+ROUTES.update(
+    {
+        "provision_map:pupil": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
     }
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -127,12 +127,15 @@ def test_the_las_schools_read_its_frameworks_but_cannot_change_them(tenant, othe
 
 
 def test_an_la_cannot_write_a_framework_into_another_la(tenant, other):
+    # The service refuses first; under it, the database refuses the row as well.
+    with pytest.raises(PermissionDenied), transaction.atomic(), tenant_scope(la_scope(tenant.la)):
+        framework_copy_for_la(la=other.la, template_key="four-tier")
     with (
         pytest.raises(DatabaseError, match="row-level security"),
         transaction.atomic(),
         tenant_scope(la_scope(tenant.la)),
     ):
-        framework_copy_for_la(la=other.la, template_key="four-tier")
+        Framework.objects.create(local_authority=other.la, slug="sneaked", name="Sneaked")
 
 
 def test_copying_a_template_twice_is_refused_and_loading_skips_it(tenant):

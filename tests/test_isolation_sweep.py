@@ -5,7 +5,8 @@ Each route from the resolver is requested by every role of tenant Alpha:
   the answer is 404, or 403 only where the role is refused the route even for its own
   objects (a role rule that reveals nothing); never another tenant's data in the body;
 - without ids (lists, pages): no other tenant's markers in the body;
-- writes naming another tenant's ids change nothing.
+- writes naming another tenant's ids change nothing; an id in a POST body (not the address)
+  answers 400 (SECURITY.md 2).
 """
 
 from __future__ import annotations
@@ -117,6 +118,8 @@ def test_routes_with_ids_answer_404_for_another_tenants_objects(client, tenant, 
                 if response is None:
                     continue
                 allowed = {404}
+                if method == "POST" and route.body_ids:
+                    allowed = {400}  # an id in a body, not the address (SECURITY.md 2)
                 if own_response is not None and own_response.status_code in (403, 405):
                     allowed.add(own_response.status_code)  # a role or method rule, same for any id
                 if response.status_code not in allowed:

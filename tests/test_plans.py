@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from graduated_response.models import PlanReview, Step, StrategyTried, SupportPlan
 from graduated_response.placements import step_place
 from graduated_response.plans import review_due_after
+from graduated_response.selectors import reviews_due
 from schools.models import AuditEvent, TermDates
-from schools.terms import academic_year_of
+from schools.tenancy import TenantScope
 from tests.conftest import sign_in
 from tests.test_placements import nw, school_scope  # noqa: F401  (fixture)
 
@@ -231,27 +232,27 @@ def test_reviewing_in_the_browser(senco, tenant, gr):
 
 
 def test_overdue_counts_school_weeks_across_a_holiday(senco, tenant, gr):
-    """A plan started in a short term before a long holiday is not overdue when calendar
-    weeks say so: the holiday does not count."""
+    """A plan made on 1 December 2025, with the LA's 2025-26 term dates entered, falls due six
+    school weeks on: 26 January 2026, not 12 January as calendar weeks would have it. So on
+    20 January it is not overdue, and on 27 January it is."""
     pupil, other_pupil = tenant.pupils[0], tenant.pupils[1]
-    tenant.la.review_interval_weeks = 2
-    tenant.la.save()
-    term1 = (TODAY - timedelta(days=30), TODAY - timedelta(days=26))
-    term2 = (TODAY - timedelta(days=3), TODAY + timedelta(days=80))
-    for (start, end), label in ((term1, "autumn"), (term2, "spring")):
-        TermDates.objects.create(
-            local_authority=tenant.la,
-            academic_year=academic_year_of(start),
-            term=label,
-            starts_on=start,
-            ends_on=end,
-        )
+    for row in (
+        {"term": "autumn", "starts_on": date(2025, 9, 3), "ends_on": date(2025, 12, 19)},
+        {"term": "spring", "starts_on": date(2026, 1, 5), "ends_on": date(2026, 3, 27)},
+        {"term": "summer", "starts_on": date(2026, 4, 13), "ends_on": date(2026, 7, 22)},
+    ):
+        TermDates.objects.create(local_authority=tenant.la, academic_year=2025, **row)
     for p in (pupil, other_pupil):
-        on_step(tenant, p, gr[2])
-    in_term = make_plan(senco, pupil, gr[2], starts_on=term1[0].isoformat())
-    due = date.fromisoformat(in_term["review_due"])
-    assert term1[0] + timedelta(weeks=2) < TODAY < due  # calendar weeks would be overdue
-    assert in_term["overdue"] is False
+        on_step(tenant, p, gr[2], placed_on=date(2025, 11, 3))
+    made = make_plan(senco, pupil, gr[2], starts_on="2025-12-01")
+    assert made["review_due"] == "2026-01-26"
+    with transaction.atomic(), school_scope(tenant):
+        plan = SupportPlan.objects.get(pk=made["id"])
+        assert not plan.is_overdue(date(2026, 1, 20)) and plan.is_overdue(date(2026, 1, 27))
+        scope = TenantScope.for_school(tenant.school.pk, la_id=tenant.la.pk)
+        assert list(reviews_due(scope, today=date(2026, 1, 20), within_days=0)) == []
+        assert list(reviews_due(scope, today=date(2026, 1, 27), within_days=0)) == [plan]
+    # The browser list and the API's overdue filter agree with today's date.
     late = make_plan(
         senco, other_pupil, gr[2], title="Late one", review_due=(TODAY - timedelta(days=1)).isoformat()
     )
@@ -260,9 +261,9 @@ def test_overdue_counts_school_weeks_across_a_holiday(senco, tenant, gr):
     assert page.status_code == 200
     assert b"Late one" in page.content and b"Overdue" in page.content
     listed = senco.get("/api/v1/support-plans/?overdue=true").json()
-    assert [p["id"] for p in listed["results"]] == [late["id"]]
-    soon = senco.get(f"/api/v1/support-plans/?due_before={due.isoformat()}").json()
-    assert {p["id"] for p in soon["results"]} == {late["id"], in_term["id"]}
+    assert {p["id"] for p in listed["results"]} == {late["id"], made["id"]}
+    soon = senco.get(f"/api/v1/support-plans/?due_before={(TODAY - timedelta(days=2)).isoformat()}").json()
+    assert [p["id"] for p in soon["results"]] == [made["id"]]
 
 
 # --- timeline ---------------------------------------------------------------------------------
@@ -323,11 +324,11 @@ def test_other_schools_and_other_roles_cannot_reach_a_plan(client, senco, tenant
     assert outsider.get(f"/pupils/{pupil.pk}/plans/{plan['id']}/").status_code == 404
     assert outsider.get("/api/v1/support-plans/").json()["count"] == 0
     assert review(outsider, plan).status_code == 404
-    # Naming another school's pupil in the body of a new plan is a 404 too, and saves nothing.
+    # Naming another school's pupil in a new plan's body is a 400 (SECURITY.md 2), saving nothing.
     foreign = outsider.post(
         "/api/v1/support-plans/", plan_body(pupil, gr[2]), content_type="application/json"
     )
-    assert foreign.status_code == 404
+    assert foreign.status_code == 400 and "pupil" in foreign.json()
     with transaction.atomic(), school_scope(tenant):
         assert SupportPlan.objects.count() == 1
     for role in ("la_officer", "partnership_lead"):
@@ -336,3 +337,41 @@ def test_other_schools_and_other_roles_cannot_reach_a_plan(client, senco, tenant
         assert member.get(f"/api/v1/support-plans/{plan['id']}/").status_code in (403, 404)
     head = sign_in(client, tenant.users["headteacher"], tenant.memberships["headteacher"])
     assert head.get(f"/pupils/{pupil.pk}/plans/{plan['id']}/").status_code == 200
+
+
+def test_a_plan_cannot_start_before_its_step_and_strategies_added_later_start_that_day(senco, tenant, gr):
+    pupil = tenant.pupils[0]
+    on_step(tenant, pupil, gr[2])
+    early = plan_body(pupil, gr[2], starts_on="0001-01-01")
+    response = senco.post("/api/v1/support-plans/", early, content_type="application/json")
+    assert response.status_code == 400 and "starts_on" in response.json()
+    plan = make_plan(senco, pupil, gr[2], strategies=[])
+    added = [{"strategy": s.pk} for s in gr[2].catalogue[:2]]
+    patched = senco.patch(
+        f"/api/v1/support-plans/{plan['id']}/", {"strategies": added}, content_type="application/json"
+    )
+    assert patched.status_code == 200, patched.content
+    assert {s["started_on"] for s in patched.json()["strategies"]} == {TODAY.isoformat()}
+    # A review dated before they started does not count them as reviewed.
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    assert review(senco, plan, reviewed_on=yesterday).status_code == 201
+    after = senco.get(f"/api/v1/support-plans/{plan['id']}/").json()
+    assert all(s["reviewed_on"] is None for s in after["strategies"])
+
+
+def test_a_review_names_each_target_once(senco, tenant, gr):
+    pupil = tenant.pupils[0]
+    on_step(tenant, pupil, gr[2])
+    plan = make_plan(senco, pupil, gr[2])
+    first = plan["targets"][0]["id"]
+    twice = [{"target": first, "rating": "achieved"}, {"target": first, "rating": "partly"}]
+    assert review(senco, plan, outcomes=twice).status_code == 400
+
+
+def test_same_day_events_show_the_latest_recorded_first(senco, tenant, gr):
+    pupil = tenant.pupils[0]
+    on_step(tenant, pupil, gr[2], placed_on=TODAY)
+    plan = make_plan(senco, pupil, gr[2], starts_on=TODAY.isoformat())
+    review(senco, plan, decision="close")
+    text = senco.get(f"/pupils/{pupil.pk}/timeline/").content.decode()
+    assert text.index("Plan reviewed") < text.index("SEN support plan made") < text.index("Placed on step 2")

@@ -187,13 +187,19 @@ def test_app_role_cannot_update_or_delete_audit_rows(tenant, statement):
 
 
 @pytest.mark.urls("tests.rls_urls")
-@pytest.mark.parametrize(
-    "role", ["la_officer", "partnership_lead", "practitioner", "provision_lead", "la_admin"]
-)
+@pytest.mark.parametrize("role", ["la_officer", "partnership_lead", "provision_lead", "la_admin"])
 def test_roles_without_row_access_see_no_pupil_row_even_by_raw_sql(client, tenant, role):
     """The database, not only the views, keeps identifiable rows from roles that may not see them."""
     sign_in(client, tenant.users[role])
     assert client.get("/raw-probe/").json()["pupil_school_ids"] == []
+
+
+@pytest.mark.urls("tests.rls_urls")
+def test_a_practitioners_transaction_reaches_only_their_own_school(client, tenant):
+    """Practitioners record sessions in their school, so the database lets them reach its
+    rows; which pupils they see is narrowed by the register's selector (tested with groups)."""
+    sign_in(client, tenant.users["practitioner"])
+    assert set(client.get("/raw-probe/").json()["pupil_school_ids"]) <= {tenant.school.pk}
 
 
 def test_aggregate_roles_count_rows_only_inside_counting(tenant):

@@ -15,7 +15,8 @@ from schools.terms import SchoolCalendar, TermSpan, academic_year_label, academi
 # spring from 5 Jan 2026 with half-term 16–20 Feb.
 AUTUMN = TermSpan(date(2025, 9, 3), date(2025, 12, 19), date(2025, 10, 27), date(2025, 10, 31))
 SPRING = TermSpan(date(2026, 1, 5), date(2026, 3, 27), date(2026, 2, 16), date(2026, 2, 20))
-CAL = SchoolCalendar([AUTUMN, SPRING])
+SUMMER = TermSpan(date(2026, 4, 13), date(2026, 7, 22), date(2026, 5, 25), date(2026, 5, 29))
+CAL = SchoolCalendar([AUTUMN, SPRING, SUMMER])
 
 
 def test_six_weeks_without_holidays_is_six_calendar_weeks():
@@ -41,9 +42,16 @@ def test_a_start_in_the_holiday_counts_from_the_next_term():
     assert CAL.add_school_weeks(date(2025, 12, 24), 1) == date(2026, 1, 9)
 
 
-def test_after_the_last_known_term_weeks_are_plain_weekdays():
-    # Spring ends 27 March; nothing is known after, so weekdays count.
-    assert CAL.add_school_weeks(date(2026, 3, 23), 2) == date(2026, 4, 6)
+def test_a_year_without_term_dates_counts_weekdays():
+    # 2026-27 has no dates: plain weekdays, not a year of holiday.
+    assert CAL.add_school_weeks(date(2026, 9, 7), 2) == date(2026, 9, 21)
+    # The Easter holiday of 2025-26 is known: 23 March + 2 school weeks crosses it.
+    assert CAL.add_school_weeks(date(2026, 3, 23), 2) == date(2026, 4, 20)
+
+
+def test_a_year_with_only_some_terms_entered_is_not_taken_as_holiday():
+    partial = SchoolCalendar([AUTUMN, SPRING])
+    assert partial.add_school_weeks(date(2026, 3, 23), 2) == date(2026, 4, 6)
 
 
 def test_school_days_between_skips_holidays():

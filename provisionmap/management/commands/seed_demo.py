@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from graduated_response.demo import seed_observations_for, seed_placements, seed_plans
+from interventions.demo import seed_interventions
 from pupils.demo import seed_pupils
-from schools.demo import seed_organisations, seed_term_dates, seed_users
+from schools.demo import seed_organisations, seed_rates, seed_term_dates, seed_users
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             world = seed_organisations()
             rows = seed_users(world)
             seed_term_dates(world.la)
+            seed_rates(world.la)
         seed_pupils(world.schools)
         # The LA's graduated-response frameworks; skips those it already has. Its report
         # is kept out of stdout, which --json keeps for the credentials alone.
@@ -32,6 +34,7 @@ class Command(BaseCommand):
         seed_placements(world.la, world.schools)
         seed_plans(world.la, world.schools)
         seed_observations_for(world.la, world.schools)
+        seed_interventions(world.la, world.schools)
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return
