@@ -79,7 +79,7 @@ class ProvisionMapQuery(SchoolQuery):
         required=False,
         min_value=NC_YEAR_MIN,
         max_value=NC_YEAR_MAX,
-        help_text="Only pupils now in this NC year.",
+        help_text="Only pupils who were in this NC year during the school year shown.",
     )
 
 

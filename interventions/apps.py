@@ -7,8 +7,11 @@ class InterventionsConfig(AppConfig):
     def ready(self) -> None:
         from graduated_response.timeline import register_source
         from interventions import sections
+        from interventions.selectors import practitioner_pupil_ids
         from interventions.timeline import enrolment_events
         from pupils.sections import register_detail_section
+        from pupils.selectors import register_practitioner_pupils
 
         register_source(enrolment_events)
         register_detail_section(sections.pupil_page)
+        register_practitioner_pupils(practitioner_pupil_ids)

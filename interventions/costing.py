@@ -549,7 +549,10 @@ def provision_map(
         # The whole group's days decide the shares; a year group's view then keeps its own.
         figures = _figures(group, coverage, enrolments.get(group.pk, []), rates)
         if year_group is not None:
-            mine = {e["pupil_id"] for e in enrolments.get(group.pk, []) if e["pupil__nc_year"] == year_group}
+            # Pupils move up a year each September: compare the year group they were in
+            # during the group's school year, not the one they are in now.
+            now = year_group + (academic_year_of(timezone.localdate()) - group.academic_year)
+            mine = {e["pupil_id"] for e in enrolments.get(group.pk, []) if e["pupil__nc_year"] == now}
             figures.days = {p: d for p, d in figures.days.items() if p in mine}
             figures.shares = {p: s for p, s in figures.shares.items() if p in mine}
             if not figures.days:
@@ -857,6 +860,9 @@ class ImpactRow:
     sessions_recorded: int
     cost: Decimal | None
     missing_rates: list[str]
+    # The part of the cost that bought the scored enrolments (their shares by days): the
+    # fair numerator for cost per unit of improvement, which only they measured.
+    scored_cost: Decimal | None = None
 
     @property
     def average_improvement(self) -> Decimal | None:
@@ -882,9 +888,9 @@ class ImpactRow:
     @property
     def cost_per_improvement(self) -> Decimal | None:
         """Cost ÷ the improvement all its pupils made together, when that is above zero."""
-        if self.cost is None or not self.scored or self.total_improvement <= 0:
+        if self.scored_cost is None or not self.scored or self.total_improvement <= 0:
             return None
-        return self.cost / self.total_improvement
+        return self.scored_cost / self.total_improvement
 
 
 def what_works(school: School, *, academic_year: int | None = None) -> list[ImpactRow]:
@@ -900,7 +906,16 @@ def what_works(school: School, *, academic_year: int | None = None) -> list[Impa
         enrolments = list(
             Enrolment.objects.filter(group_id__in=[g.pk for g in groups])
             .order_by("id")
-            .values("id", "group_id", "pupil_id", "entry_score", "exit_score", "outcome_rating")
+            .values(
+                "id",
+                "group_id",
+                "pupil_id",
+                "entry_score",
+                "exit_score",
+                "outcome_rating",
+                "starts_on",
+                "ends_on",
+            )
         )
         attendance = _attendance_counts([e["id"] for e in enrolments])
 
@@ -922,12 +937,23 @@ def what_works(school: School, *, academic_year: int | None = None) -> list[Impa
         acc = by_provision[provision_of[e["group_id"]].pk]
         acc["enrolments"].append(e)
         acc["pupils"].add(e["pupil_id"])
+    # Each enrolment's share of its group's cost, by days enrolled (as the map shares it).
+    share_of: dict[int, Decimal] = {}
+    group_of = {g.pk: g for g in groups}
+    by_group: dict[int, dict[int, int]] = defaultdict(dict)
+    for e in enrolments:
+        g = group_of[e["group_id"]]
+        by_group[g.pk][e["id"]] = enrolled_days(e["starts_on"], e["ends_on"], g.starts_on, g.ends_on)
+    for gid, days in by_group.items():
+        cost = group_cost(group_of[gid], rates)
+        if cost is not None:
+            share_of.update(cost_shares(cost, days))
 
     rows = []
     for acc in by_provision.values():
         p = acc["provision"]
         scored = improved = with_outcome = rated = rating_total = present = recorded = 0
-        total_improvement = ZERO
+        total_improvement = scored_cost = ZERO
         for e in acc["enrolments"]:
             change = enrolment_improvement(
                 e["entry_score"], e["exit_score"], higher_is_better=p.higher_is_better
@@ -936,6 +962,7 @@ def what_works(school: School, *, academic_year: int | None = None) -> list[Impa
             if change is not None:
                 scored += 1
                 total_improvement += change
+                scored_cost += share_of.get(e["id"], ZERO)
                 with_outcome += 1
                 improved += change > 0
             elif rating is not None:
@@ -969,6 +996,7 @@ def what_works(school: School, *, academic_year: int | None = None) -> list[Impa
                 sessions_recorded=recorded,
                 cost=None if acc["missing"] else acc["cost"],
                 missing_rates=_sort_kinds(acc["missing"]),
+                scored_cost=None if acc["missing"] else scored_cost,
             )
         )
     return sort_impact(rows, "name")

@@ -95,6 +95,24 @@ class ProvisionFields(DeliveryFields):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs) -> None:
+        # Known measures fix the direction of progress, so a fall in SDQ is never a loss.
+        self.higher_is_better = measure_direction(self.measure, self.higher_is_better)
+        super().save(*args, **kwargs)
+
+
+# Measures on which a fall is progress: their direction is set, not asked.
+LOWER_IS_BETTER = frozenset({Measure.SDQ_TOTAL, Measure.BOXALL_DIAG})
+
+
+def measure_direction(measure: str, given: bool) -> bool:
+    """Whether a higher score is better: fixed for known measures, as given for "other"."""
+    if measure in LOWER_IS_BETTER:
+        return False
+    if measure and measure != Measure.OTHER:
+        return True
+    return given
+
 
 class LibraryProvision(LocalAuthorityRecord, ProvisionFields):
     """An entry of the LA's provision library: the starting point of each school's catalogue."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from interventions.costing import plain
 from interventions.models import Enrolment
 from interventions.selectors import attendance_rate, with_attendance
 from pupils.models import Pupil
@@ -21,4 +22,6 @@ def pupil_page(request: HttpRequest, pupil: Pupil, can_write: bool) -> dict[str,
     )
     for e in enrolments:
         e.attendance_pct = attendance_rate(e.sessions_attended, e.sessions_recorded)
+        e.entry_score_label = plain(e.entry_score) if e.entry_score is not None else ""
+        e.exit_score_label = plain(e.exit_score) if e.exit_score is not None else ""
     return {"enrolments": enrolments}

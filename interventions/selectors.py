@@ -11,7 +11,7 @@ people and attendance as one prefetch each.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
@@ -27,6 +27,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from interventions.models import (
     Attendance,
@@ -227,4 +228,23 @@ def session_list(scope: TenantScope) -> QuerySet[Session]:
     """Sessions of the groups the scope may open, with attendance, for the API."""
     return _with_attendance_rows(Session.objects.filter(group__in=groups_for(scope))).order_by(
         "-held_on", "-pk"
+    )
+
+
+# A practitioner keeps reading a group's pupils for a few weeks after it ends (to record the
+# last sessions and results), then no longer.
+PRACTITIONER_GRACE_DAYS = 28
+
+
+def practitioner_pupil_ids(scope: TenantScope) -> QuerySet:
+    """The pupils a practitioner may read: those currently enrolled (or enrolled until a few
+    weeks ago) in groups they run that have not ended more than a few weeks ago."""
+    since = timezone.localdate() - timedelta(days=PRACTITIONER_GRACE_DAYS)
+    return (
+        Enrolment.objects.filter(
+            group__staff_links__user_id=scope.user_id,
+            group__ends_on__gte=since,
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=since))
+        .values("pupil_id")
     )

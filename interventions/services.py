@@ -230,7 +230,29 @@ def _period(school: School, data: dict[str, Any]) -> tuple[int, str, date, date]
                 f"not {academic_year_label(year)}."
             }
         )
+    # A group of a term runs in that term (give or take a week): the map costs it there.
+    span = term_span(school.local_authority_id, year, term) if term else None
+    if span is not None:
+        slack = timedelta(days=7)
+        if starts_on < span[0] - slack or ends_on > span[1] + slack:
+            raise ValidationError(
+                {
+                    "term": f"The {term} term of {academic_year_label(year)} runs from {_day(span[0])} "
+                    f"to {_day(span[1])}: choose dates inside it, or another term, or the whole year."
+                }
+            )
     return year, term, starts_on, ends_on
+
+
+def _check_weeks(la: LocalAuthority, weeks: Decimal, starts_on: date, ends_on: date) -> Decimal:
+    """Weeks given by hand are costed: no more than the dates span, nor than a costing year."""
+    spanned = Decimal(-(-((ends_on - starts_on).days + 1) // 7))
+    most = min(spanned, la.costing_weeks)
+    if Decimal(weeks) > most:
+        raise ValidationError(
+            {"weeks": f"From {_day(starts_on)} to {_day(ends_on)} the group can run {most} weeks at most."}
+        )
+    return weeks
 
 
 def _check_staff(school_id: int, lead_id: int | None, staff_ids: Iterable[int]) -> set[int]:
@@ -298,7 +320,9 @@ def group_create(
         term=term,
         starts_on=starts_on,
         ends_on=ends_on,
-        weeks=data.get("weeks") or school_weeks(la, starts_on, ends_on),
+        weeks=_check_weeks(la, data["weeks"], starts_on, ends_on)
+        if data.get("weeks")
+        else school_weeks(la, starts_on, ends_on),
         **delivery,
     )
     _save_group(group)
@@ -360,11 +384,13 @@ def group_update(
     dates_changed = (starts_on, ends_on) != (group.starts_on, group.ends_on)
     if dates_changed:
         _check_inside(group, starts_on, ends_on)
+    la = LocalAuthority.objects.get(pk=group.school.local_authority_id)
     if not values.get("weeks"):
         values.pop("weeks", None)
         if dates_changed or "weeks" in data:
-            la = LocalAuthority.objects.get(pk=group.school.local_authority_id)
             values["weeks"] = school_weeks(la, starts_on, ends_on)
+    else:
+        _check_weeks(la, values["weeks"], starts_on, ends_on)
     if "name" in values:
         values["name"] = (values["name"] or "").strip() or group.name
     changed = [k for k, v in values.items() if getattr(group, k) != v]
@@ -461,7 +487,8 @@ def _count_as_strategy(request: HttpRequest | None, enrolment: Enrolment, pupil:
         pupil=pupil,
         step=placement.step,
         name=enrolment.group.provision.name,
-        started_on=enrolment.starts_on,
+        # It counts at this step only from the day the step began, not for time before it.
+        started_on=max(enrolment.starts_on, placement.placed_on),
     )
     enrolment.save(update_fields=["strategy_tried"])
 

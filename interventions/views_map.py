@@ -159,7 +159,9 @@ def school_map(request: HttpRequest) -> HttpResponse:
     pmap = costing.provision_map(school, **form.period_args())
     audit(request, Action.LIST, object_type="interventions.provision", detail=_map_audit_detail(pmap))
     context = {"form": form, "school": school, "query": form.query(), **map_context(pmap)}
-    template = "interventions/map_results.html" if request.htmx else "interventions/map_school.html"
+    # Back or Forward after the history cache is gone asks again with htmx: that wants the page.
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "interventions/map_results.html" if fragment else "interventions/map_school.html"
     return render(request, template, context, status=400 if bad else 200)
 
 

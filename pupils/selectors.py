@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import F, FilteredRelation, Q, QuerySet
@@ -44,6 +45,16 @@ def pupil_list(scope: TenantScope, *, search: str = "", include_leavers: bool = 
     return pupil_register(scope, RegisterFilters(search=search, include_leavers=include_leavers))
 
 
+# Set by the interventions app: given a practitioner's scope, a query of the pupil ids they
+# may read. None (no app registered) means none.
+practitioner_pupils: Callable[[TenantScope], QuerySet] | None = None
+
+
+def register_practitioner_pupils(source: Callable[[TenantScope], QuerySet]) -> None:
+    global practitioner_pupils
+    practitioner_pupils = source
+
+
 def pupil_register(scope: TenantScope, filters: RegisterFilters) -> QuerySet[Pupil]:
     """The SEN register as the scope may see it, filtered and sorted."""
     # The current step comes through the reverse relation of graduated_response's placements
@@ -54,11 +65,9 @@ def pupil_register(scope: TenantScope, filters: RegisterFilters) -> QuerySet[Pup
         current_step_number=F("current_placement__step__number"),
     )
     if scope.role == Role.PRACTITIONER:
-        # Practitioners read only the pupils in the intervention groups they run (the
-        # interventions app builds on this one, hence the relation by name).
-        qs = qs.filter(
-            pk__in=Pupil.objects.filter(enrolments__group__staff_links__user_id=scope.user_id).values("pk")
-        )
+        # Practitioners read only the pupils of the groups they run now; which those are is
+        # the interventions app's to say (it builds on this one), through the hook below.
+        qs = qs.filter(pk__in=practitioner_pupils(scope)) if practitioner_pupils else qs.none()
     if not filters.include_leavers:
         qs = qs.filter(is_active=True)
     search = filters.search.strip()

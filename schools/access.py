@@ -33,7 +33,7 @@ def get_in_scope_or_404(request: HttpRequest, qs: models.QuerySet[M], pk: object
     try:
         return qs.get(pk=pk)
     except (qs.model.DoesNotExist, ValueError, TypeError):
-        audit(request, Action.DENIED, object_type=qs.model._meta.label_lower, object_id=str(pk)[:40])
+        audit(request, Action.DENIED, object_type=qs.model._meta.label_lower, object_id=_id_for_audit(pk))
         raise Http404("Not found.") from None
 
 
@@ -49,7 +49,14 @@ def get_named_in_body_or_400(
     try:
         return qs.get(pk=pk)
     except (qs.model.DoesNotExist, ValueError, TypeError):
-        audit(request, Action.DENIED, object_type=qs.model._meta.label_lower, object_id=str(pk)[:40])
+        audit(request, Action.DENIED, object_type=qs.model._meta.label_lower, object_id=_id_for_audit(pk))
         if request.path.startswith("/api/"):
             raise BodyError({field: [message]}) from None
         raise BadRequest(message) from None
+
+
+def _id_for_audit(pk: object) -> str:
+    """The id a refused request named, if it is one: the log is append-only, so text typed
+    where an id belongs (which could be a child's name) never reaches it."""
+    text = str(pk).strip()
+    return text[:40] if text.isdigit() else "(not an id)"

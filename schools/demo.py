@@ -11,7 +11,6 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -196,30 +195,4 @@ def seed_term_dates(la: LocalAuthority, *, today: date | None = None) -> int:
         for term in typical_terms(year)
     ]
     TermDates.objects.bulk_create(rows)
-    return len(rows)
-
-
-# Hourly rates with on-costs, of the order English LAs publish; a demo figure, not advice.
-DEMO_RATES = {
-    StaffRole.Kind.TEACHER: "48.00",
-    StaffRole.Kind.TA: "19.50",
-    StaffRole.Kind.HLTA: "23.00",
-    StaffRole.Kind.LSA: "18.50",
-    StaffRole.Kind.MENTOR: "22.00",
-    StaffRole.Kind.SENCO: "55.00",
-    StaffRole.Kind.EXTERNAL: "60.00",
-}
-
-
-def seed_rates(la: LocalAuthority) -> int:
-    """The demo LA's hourly rate for each kind of staff, where it has none yet."""
-    known = set(
-        StaffRole.objects.filter(local_authority=la, school__isnull=True).values_list("kind", flat=True)
-    )
-    rows = [
-        StaffRole(local_authority=la, kind=kind, hourly_cost=Decimal(cost))
-        for kind, cost in DEMO_RATES.items()
-        if kind not in known
-    ]
-    StaffRole.objects.bulk_create(rows)
     return len(rows)

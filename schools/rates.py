@@ -130,6 +130,8 @@ def school_rates_set(
     if school.pk not in scope.write_school or scope.role != "headteacher":
         audit(request, Action.DENIED, school, detail={"reason": "role", "part": "rates"})
         raise PermissionDenied("Only the school's headteacher can change its rates.")
+    # Two saves at once wait for each other here rather than racing to the unique rule.
+    School.objects.select_for_update().filter(pk=school.pk).first()
     la = LocalAuthority.objects.get(pk=school.local_authority_id)
     changed = _save_rates(la, school, rates)
     audit(request, Action.UPDATE, school, detail={"fields": ["rates"], "rates": changed})

@@ -387,7 +387,13 @@ def test_the_costing_year_follows_the_la(build):
 def test_a_year_group_view_counts_only_its_pupils_and_their_shares(build):
     build.rate("ta", "20")
     group = build.group(build.provision("Reading group"), weeks=10, group_size=4)  # £200
-    year5, year6a, year6b = build.pupil(nc_year=5), build.pupil(nc_year=6), build.pupil(nc_year=6)
+    # The view is of 2025-26: pupils then in years 5 and 6 have moved up since.
+    up = costing.academic_year_of(dt.date.today()) - YEAR
+    year5, year6a, year6b = (
+        build.pupil(nc_year=5 + up),
+        build.pupil(nc_year=6 + up),
+        build.pupil(nc_year=6 + up),
+    )
     for pupil in (year5, year6a, year6b):
         build.enrol(group, pupil)
     only5 = build.group(build.provision("Phonics"), weeks=10)
@@ -429,7 +435,8 @@ def test_impact_figures_and_attendance_rate(build):
     assert r.mean_rating == 1
     assert r.attendance_rate == Decimal("0.75")  # 3 present of 4 marks
     assert pounds(r.cost_per_pupil) == "50.00"
-    assert pounds(r.cost_per_improvement) == "66.67"  # £200 ÷ 3 months gained in all
+    # Only the two scored pupils measured the gain: their shares (£50 each) ÷ 3 months gained.
+    assert pounds(r.cost_per_improvement) == "33.33"
     w = rows["Worry busters"]
     assert w.average_improvement == 5  # SDQ fell from 22 to 17: a fall is progress
     assert w.attendance_rate is None and w.mean_rating is None
@@ -539,3 +546,10 @@ def test_query_counts_do_not_grow_with_groups_and_enrolments(build):
     small = counts()
     add(5)
     assert counts() == small
+
+
+def test_known_measures_set_the_direction_of_progress(build):
+    sdq = build.provision("Calm club", measure="sdq_total", higher_is_better=True)
+    boxall = build.provision("Nurture", measure="boxall_developmental", higher_is_better=False)
+    other = build.provision("Own scale", measure="other", higher_is_better=False)
+    assert (sdq.higher_is_better, boxall.higher_is_better, other.higher_is_better) == (False, True, False)

@@ -690,3 +690,59 @@ def test_the_demo_seed_gives_each_school_a_catalogue_groups_sessions_and_results
 
         marks = list(Attendance.objects.values_list("present", flat=True))
         assert 0.7 < sum(marks) / len(marks) < 0.95
+
+
+def test_a_practitioners_access_ends_a_few_weeks_after_the_group(practitioner, tenant):
+    long_ago = TODAY - timedelta(days=200)
+    old = make_group(
+        tenant,
+        make_provision(tenant, name="Last year's group"),
+        starts=long_ago,
+        ends=long_ago + timedelta(days=40),
+        staff=[tenant.users["practitioner"]],
+    )
+    enrol(tenant, old, tenant.pupils[2], starts_on=long_ago)
+    assert practitioner.get(f"/pupils/{tenant.pupils[2].pk}/").status_code == 404
+    assert practitioner.get("/api/v1/pupils/").json()["count"] == 0
+
+
+def test_group_dates_weeks_and_term_must_agree(tenant):
+    TermDates.objects.create(
+        local_authority=tenant.la,
+        academic_year=2025,
+        term="autumn",
+        starts_on=date(2025, 9, 3),
+        ends_on=date(2025, 12, 19),
+    )
+    provision = make_provision(tenant)
+    with pytest.raises(services.ValidationError) as err:
+        make_group(
+            tenant,
+            provision,
+            starts=date(2026, 5, 1),
+            ends=date(2026, 6, 30),
+            term="autumn",
+            academic_year=2025,
+        )
+    assert "term" in err.value.message_dict or "starts_on" in err.value.message_dict
+    with pytest.raises(services.ValidationError) as err:
+        make_group(tenant, provision, starts=date(2025, 9, 8), ends=date(2025, 9, 12), weeks=Decimal(52))
+    assert "weeks" in err.value.message_dict
+
+
+def test_an_intervention_counts_at_a_step_only_from_the_day_the_step_began(senco, tenant, nw):  # noqa: F811
+    pupil = tenant.pupils[0]
+    group = make_group(tenant, starts=TODAY - timedelta(days=20), ends=TODAY + timedelta(days=20))
+    place(senco, pupil, nw[2], placed_on=(TODAY - timedelta(days=5)).isoformat())
+    enrolment = enrol(tenant, group, pupil, starts_on=TODAY - timedelta(days=20), counts_as_strategy=True)
+    with transaction.atomic(), school_scope(tenant):
+        tried = StrategyTried.objects.get(pk=Enrolment.objects.get(pk=enrolment.pk).strategy_tried_id)
+    assert tried.started_on == TODAY - timedelta(days=5)
+
+
+def test_text_typed_where_an_id_belongs_never_reaches_the_audit_log(senco, tenant):
+    response = senco.post("/interventions/provisions/add/", {"library_item": "Jane Smith has ADHD"})
+    assert response.status_code == 400
+    with transaction.atomic(), school_scope(tenant):
+        assert not AuditEvent.objects.filter(object_id__icontains="Jane").exists()
+        assert AuditEvent.objects.filter(action="denied", object_id="(not an id)").exists()

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from schools.models import AuditEvent
+from schools.terms import academic_year_of
 from tests.conftest import sign_in
 from tests.test_costing import YEAR, Build
 
@@ -39,12 +40,14 @@ def kent(build):
     """A small costed map: individual literacy (4 × 1 hour, 38 weeks, SENCO at £50 = £7,600)
     for four Year 5 pupils, and a TA-led reading group (£200) for a Year 6 pupil."""
     build.kent_rates()
+    # The groups run in 2025-26; pupils have moved up a year for each school year since.
+    up = academic_year_of(dt.date.today()) - YEAR
     literacy = build.provision("Individual literacy", step_number=3, area_of_need="cognition")
-    pupils = [build.pupil(nc_year=5, last_name=f"Literate{i}") for i in range(4)]
+    pupils = [build.pupil(nc_year=5 + up, last_name=f"Literate{i}") for i in range(4)]
     for group, pupil in zip(build.groups(literacy, 4, weeks=38, staff_kind="senco"), pupils, strict=True):
         build.enrol(group, pupil, entry_score=Decimal(80), exit_score=Decimal(86))
     reading = build.provision("Reading group", step_number=2, area_of_need="cognition")
-    year6 = build.pupil(nc_year=6, last_name="Reader")
+    year6 = build.pupil(nc_year=6 + up, last_name="Reader")
     build.enrol(build.group(reading, weeks=10, group_size=6), year6, outcome_rating=1)
     return [*pupils, year6]
 

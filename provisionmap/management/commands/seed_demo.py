@@ -12,7 +12,7 @@ from django.db import transaction
 from graduated_response.demo import seed_observations_for, seed_placements, seed_plans
 from interventions.demo import seed_interventions
 from pupils.demo import seed_pupils
-from schools.demo import seed_organisations, seed_rates, seed_term_dates, seed_users
+from schools.demo import seed_organisations, seed_term_dates, seed_users
 
 
 class Command(BaseCommand):
@@ -26,7 +26,6 @@ class Command(BaseCommand):
             world = seed_organisations()
             rows = seed_users(world)
             seed_term_dates(world.la)
-            seed_rates(world.la)
         seed_pupils(world.schools)
         # The LA's graduated-response frameworks; skips those it already has. Its report
         # is kept out of stdout, which --json keeps for the credentials alone.
