@@ -156,3 +156,13 @@ def test_demo_pupils_have_plans_reviews_and_overdue_reviews(db):
         assert all(p.targets.exists() for p in plans[:20])
         observed = BehaviourObservation.objects.values("pupil").distinct().count()
         assert observed > 50 and BehaviourObservation.objects.filter(plan__isnull=False).exists()
+
+
+def test_bench_pages_measures_every_main_page_on_the_demo_data(db):
+    seed()
+    out = io.StringIO()
+    call_command("bench_pages", "--runs", "1", stdout=out)
+    rows = [line.split("|")[1:-1] for line in out.getvalue().splitlines()[2:]]
+    assert len(rows) == 17
+    assert {cells[1].strip() for cells in rows} == {"200"}  # every page answered
+    assert all(int(cells[2]) > 0 for cells in rows)  # and its queries were counted
