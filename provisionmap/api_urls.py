@@ -73,3 +73,18 @@ urlpatterns += [
     path("sessions/", interventions_api.SessionList.as_view(), name="session-list"),
     path("sessions/<int:pk>/", interventions_api.SessionDetail.as_view(), name="session-detail"),
 ]
+
+# Partnership budgets: lines, spend, approvals and quarterly figures (issue 6).
+# Imported here so this block is appended whole.
+from schools import api_budgets  # noqa: E402
+
+urlpatterns += [
+    path("budgets/", api_budgets.BudgetList.as_view(), name="budget-list"),
+    path("budgets/<int:pk>/", api_budgets.BudgetDetail.as_view(), name="budget-detail"),
+    path("budgets/<int:pk>/spend/", api_budgets.BudgetSpend.as_view(), name="budget-spend"),
+    path(
+        "budgets/<int:pk>/spend/<int:item_id>/approve/",
+        api_budgets.SpendApprove.as_view(),
+        name="budget-spend-approve",
+    ),
+]

@@ -37,6 +37,7 @@ class ApiRoot(APIView):
             "schools": "api:school-list",
             "provisions": "api:provision-list",
             "behaviour-provisions": "api:behaviour-provision-list",
+            "budgets": "api:budget-list",
             "pupils": "api:pupil-list",
             "schema": "api:schema",
             "docs": "api:docs",

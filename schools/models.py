@@ -398,3 +398,327 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token for {self.user} until {self.expires_at:%Y-%m-%d}"
+
+
+# --- Partnership records: service level agreements, their annual review, and the annual
+# report's narrative sections (issue 6). Appended as one block; services in schools/partnership.py.
+
+
+class SlaStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    AGREED = "agreed", "Agreed"
+
+
+# The sections an agreement must cover (the LA toolkit's template), condensed into our words:
+# (field name, heading, what to write there).
+SLA_SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("purpose", "Purpose", "Who the agreement is between, how long it runs and what it is for."),
+    ("aims", "Vision and aims", "What the provision is for and the local needs and outcomes it targets."),
+    (
+        "eligibility_referral",
+        "Eligibility and referral",
+        "Who may be referred, how referrals and admissions are decided, and the SENCO's part.",
+    ),
+    (
+        "places_pattern",
+        "Places and pattern of support",
+        "How many pupils, for how long, and how support is given (full-time, part-time, outreach, in-reach).",
+    ),
+    ("staffing", "Staffing", "Who delivers the service: roles, qualifications and experience."),
+    (
+        "roles",
+        "Roles of the host school, home school, partnership and LA",
+        "What each party is responsible for, including reporting, funding and communication.",
+    ),
+    ("curriculum", "Curriculum and resources", "The curriculum approach and the resources provided."),
+    ("partnerships", "Work with other agencies", "How the provision works with external agencies."),
+    (
+        "monitoring",
+        "Monitoring, KPIs and reporting",
+        "The measures used to judge the service and how results are reported.",
+    ),
+    (
+        "quality_safeguarding",
+        "Quality assurance and safeguarding",
+        "How quality is checked, and the safeguarding duties of host and home schools.",
+    ),
+    ("communication", "Communication and feedback", "Meetings, progress reports and how feedback is sought."),
+    ("funding", "Funding", "How the delegated funding is arranged and accounted for."),
+    ("review_termination", "Review and ending", "How and when the agreement is reviewed and how it ends."),
+)
+
+
+class ServiceLevelAgreement(TenantModel):
+    """The agreement between a provision's host school and the partnership it serves."""
+
+    tenant_key = "partnership"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="agreements")
+    provision = models.ForeignKey(BehaviourProvision, on_delete=models.PROTECT, related_name="agreements")
+    status = models.CharField(max_length=10, choices=SlaStatus.choices, default=SlaStatus.DRAFT)
+    starts_on = models.DateField()
+    review_on = models.DateField(help_text="When the agreement is next reviewed (at least once a year).")
+    purpose = models.TextField(blank=True)
+    aims = models.TextField(blank=True)
+    eligibility_referral = models.TextField(blank=True)
+    places_pattern = models.TextField(blank=True)
+    staffing = models.TextField(blank=True)
+    roles = models.TextField(blank=True)
+    curriculum = models.TextField(blank=True)
+    partnerships = models.TextField(blank=True)
+    monitoring = models.TextField(blank=True)
+    quality_safeguarding = models.TextField(blank=True)
+    communication = models.TextField(blank=True)
+    funding = models.TextField(blank=True)
+    review_termination = models.TextField(blank=True)
+    agreed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    agreed_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provision__name", "-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(review_on__gt=F("starts_on")), name="sla_review_after_start"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(agreed_at__isnull=False), name="sla_agreed_has_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Agreement for {self.provision} from {self.starts_on:%d %b %Y}"
+
+    def clean(self) -> None:
+        if self.starts_on and self.review_on and self.review_on <= self.starts_on:
+            raise ValidationError({"review_on": "The review date must come after the start date."})
+
+
+class Agreement(models.IntegerChoices):
+    STRONGLY_AGREE = 5, "Strongly agree"
+    AGREE = 4, "Agree"
+    NEUTRAL = 3, "Neutral"
+    DISAGREE = 2, "Disagree"
+    STRONGLY_DISAGREE = 1, "Strongly disagree"
+
+
+class SlaReview(TenantModel):
+    """One answer to the annual review survey of an agreement."""
+
+    tenant_key = "partnership"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    agreement = models.ForeignKey(ServiceLevelAgreement, on_delete=models.PROTECT, related_name="reviews")
+    academic_year = models.PositiveSmallIntegerField(help_text="The year the school year starts in.")
+    reviewed_on = models.DateField()
+    respondent = models.CharField(
+        max_length=120, help_text="Who gave these answers, by role: e.g. host school headteacher."
+    )
+    reflects_vision = models.PositiveSmallIntegerField(choices=Agreement.choices)
+    reflects_provision = models.PositiveSmallIntegerField(choices=Agreement.choices)
+    reflects_practice = models.PositiveSmallIntegerField(choices=Agreement.choices)
+    practice_evidence = models.TextField(blank=True)
+    strengths = models.TextField(blank=True)
+    changes_wanted = models.TextField(blank=True)
+    comments = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reviewed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reflects_vision__range=(1, 5))
+                & Q(reflects_provision__range=(1, 5))
+                & Q(reflects_practice__range=(1, 5)),
+                name="sla_review_ratings_on_scale",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.agreement} on {self.reviewed_on:%d %b %Y}"
+
+
+class NarrativeSection(models.TextChoices):
+    SUMMARY = "summary", "Overall summary"
+    EVALUATION = "evaluation", "Reporting and evaluation"
+    QUALITY_ASSURANCE_SAFEGUARDING = "quality_assurance_safeguarding", "Quality assurance and safeguarding"
+    PARTNERSHIPS = "partnerships", "Partnerships"
+    COMMUNICATION_FEEDBACK = "communication_feedback", "Communication and feedback"
+    CONTINGENCY = "contingency", "Contingency"
+    FUTURE_PROOFING = "future_proofing", "Future proofing"
+
+
+class NarrativeStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    FINAL = "final", "Final"
+
+
+class ReportNarrative(TenantModel):
+    """One written section of a partnership's annual report for one school year."""
+
+    tenant_key = "partnership"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    academic_year = models.PositiveSmallIntegerField(help_text="The year the school year starts in.")
+    section = models.CharField(max_length=40, choices=NarrativeSection.choices)
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=NarrativeStatus.choices, default=NarrativeStatus.DRAFT)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["academic_year", "section"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "academic_year", "section"], name="one_narrative_per_section"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_section_display()} {academic_year_label(self.academic_year)}"
+
+
+# --- Partnership budgets (issue 6): a budget per partnership and financial year, its lines,
+# and spend items with the host school's and the partnership's approvals. Appended as one
+# block; services and figures in schools/budgets.py.
+
+# An item above this needs both signatures (host school and partnership) before it counts.
+DUAL_APPROVAL_OVER = Decimal("30000.00")
+
+
+import datetime  # noqa: E402  (kept inside this appended block)
+
+
+def financial_year_of(day: datetime.date) -> int:
+    """The financial year (April to March) a day falls in, by the year it starts: 31 March
+    2026 is in 2025-26, 1 April 2026 in 2026-27."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def financial_quarter_of(day: datetime.date) -> int:
+    """Q1 April–June, Q2 July–September, Q3 October–December, Q4 January–March."""
+    return (day.month - 4) % 12 // 3 + 1
+
+
+class BudgetCategory(models.TextChoices):
+    STAFFING = "staffing", "Staffing"
+    RESOURCES = "resources", "Resources"
+    TRAINING = "training", "Training"
+    OTHER = "other", "Other"
+
+
+class Budget(TenantModel):
+    """A partnership's behaviour funding for one financial year (April to March)."""
+
+    tenant_key = "partnership"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="budgets")
+    financial_year = models.PositiveSmallIntegerField(
+        help_text="The year the financial year starts in (April): 2025 for 2025-26."
+    )
+    allocation = models.DecimalField(max_digits=10, decimal_places=2)
+    carried_forward = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal(0), help_text="Surplus brought from last year."
+    )
+    surplus_plan = models.TextField(blank=True, help_text="How the surplus carried forward will be used.")
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-financial_year", "partnership__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "financial_year"], name="one_budget_per_year"),
+            models.CheckConstraint(
+                condition=Q(allocation__gte=0) & Q(carried_forward__gte=0), name="budget_money_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Budget {self.year_label}"
+
+    @property
+    def year_label(self) -> str:
+        return f"{self.financial_year}-{(self.financial_year + 1) % 100:02d}"
+
+
+class BudgetLine(TenantModel):
+    """A planned amount under one category of a budget."""
+
+    tenant_key = "partnership"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="lines")
+    category = models.CharField(max_length=12, choices=BudgetCategory.choices)
+    name = models.CharField(max_length=120, help_text="e.g. Provision teacher, outreach TA.")
+    planned = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["category", "name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(planned__gte=0), name="budget_line_planned_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.name}"
+
+
+class SpendStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed (awaiting approval)"
+    COMMITTED = "committed", "Committed"
+    PAID = "paid", "Paid"
+
+
+class SpendItem(TenantModel):
+    """One item of spend against a budget line. Its quarter of the financial year follows
+    from its date; an item over DUAL_APPROVAL_OVER stays proposed until both sides sign."""
+
+    tenant_key = "partnership"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="spend")
+    line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="spend")
+    description = models.CharField(max_length=200)
+    supplier = models.CharField(max_length=120, blank=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    spent_on = models.DateField(help_text="The date of the order or invoice.")
+    quarter = models.PositiveSmallIntegerField(editable=False)
+    status = models.CharField(max_length=10, choices=SpendStatus.choices, default=SpendStatus.PROPOSED)
+    proposed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    host_school_approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    host_school_approved_at = models.DateTimeField(null=True, blank=True)
+    partnership_approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    partnership_approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["spent_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="spend_amount_positive"),
+            models.CheckConstraint(condition=Q(quarter__range=(1, 4)), name="spend_quarter_1_to_4"),
+            # The database keeps the £30k rule too: a large item is committed or paid only
+            # with two signatures, given by two different people.
+            models.CheckConstraint(
+                condition=Q(amount__lte=DUAL_APPROVAL_OVER)
+                | Q(status="proposed")
+                | (
+                    Q(host_school_approved_by__isnull=False, partnership_approved_by__isnull=False)
+                    & ~Q(host_school_approved_by=F("partnership_approved_by"))
+                ),
+                name="spend_over_limit_dual_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} £{self.amount}"
+
+    @property
+    def needs_dual_approval(self) -> bool:
+        return self.amount > DUAL_APPROVAL_OVER
+
+    def save(self, *args, **kwargs) -> None:
+        self.quarter = financial_quarter_of(self.spent_on)
+        super().save(*args, **kwargs)

@@ -36,13 +36,25 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("Frameworks", "frameworks:list"),
         ("Audit log", "schools:audit"),
     ],
-    Role.PROVISION_LEAD: [("Home", "home"), ("Provision", "schools:provisions")],
+    Role.PROVISION_LEAD: [
+        ("Home", "home"),
+        ("Provision", "schools:provisions"),
+        ("Agreements", "schools:sla-list"),
+    ],
     Role.PARTNERSHIP_LEAD: [
         ("Home", "home"),
         ("Schools", "schools:list"),
         ("Provision", "schools:provisions"),
+        ("Agreements", "schools:sla-list"),
+        ("Annual report", "schools:report"),
     ],
-    Role.LA_OFFICER: [("Home", "home"), ("Schools", "schools:list"), ("Provisions", "schools:provisions")],
+    Role.LA_OFFICER: [
+        ("Home", "home"),
+        ("Schools", "schools:list"),
+        ("Provisions", "schools:provisions"),
+        ("Agreements", "schools:sla-list"),
+        ("Annual reports", "schools:report"),
+    ],
     Role.LA_ADMIN: [
         ("Home", "home"),
         ("Schools", "schools:list"),
@@ -76,3 +88,8 @@ def roles_required(roles: Iterable[str]) -> Callable:
         return wrapped
 
     return decorator
+
+
+# Partnership budgets (issue 6): appended so this block stays whole.
+for _role in (Role.PARTNERSHIP_LEAD, Role.HEADTEACHER, Role.LA_OFFICER):
+    NAVIGATION[_role].append(("Budgets", "schools:budgets"))

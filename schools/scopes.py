@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schools.models import Membership, Role, School
+from schools.models import BehaviourProvision, Membership, Role, School
 from schools.tenancy import TenantScope
 
 
@@ -12,11 +12,24 @@ def scope_for_membership(membership: Membership) -> TenantScope:
     if role in (Role.SENCO, Role.HEADTEACHER):
         school = membership.school
         ids = frozenset({school.pk})
+        hosted = frozenset()
+        if role is Role.HEADTEACHER:
+            # The headteacher of a school hosting a partnership's provision reads that
+            # partnership's budget and signs for the host school (one query). Partnership
+            # rows hold no pupil data; which changes a headteacher may make there is the
+            # services' check (schools/budgets.py: approvals only).
+            hosted = frozenset(
+                BehaviourProvision.objects.filter(host_school_id=school.pk)
+                .values_list("partnership_id", flat=True)
+                .distinct()
+            )
         return TenantScope(
             **base,
             read_school=ids,
             write_school=ids,
             home_school=ids,
+            read_partnership=hosted,
+            write_partnership=hosted,
             # The LA's own reference data (frameworks, rates) is read by its schools.
             read_local_authority=frozenset({school.local_authority_id}),
             pupil_level=True,

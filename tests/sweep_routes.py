@@ -420,3 +420,131 @@ ROUTES.update(
         "provision_map:pupil": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}),
     }
 )
+
+
+# --- partnership budgets (appended as one block) -------------------------------------------------
+
+
+def _budget_ids(t: Target) -> dict | None:
+    """A budget of the target's partnership with one line and one item awaiting approval."""
+    if t.partnership is None:
+        return None
+    from decimal import Decimal
+
+    from schools.models import Budget, BudgetLine, SpendItem, financial_year_of
+
+    today = timezone.localdate()
+    with transaction.atomic(), tenant_scope(TenantScope.system(partnerships=[t.partnership.pk])):
+        budget, _ = Budget.objects.get_or_create(
+            partnership=t.partnership, financial_year=financial_year_of(today), defaults={"allocation": 1000}
+        )
+        line = BudgetLine.objects.filter(budget=budget).order_by("id").first() or BudgetLine.objects.create(
+            partnership=t.partnership, budget=budget, category="other", name="Swept", planned=1
+        )
+        item = SpendItem.objects.filter(budget=budget).first() or SpendItem.objects.create(
+            partnership=t.partnership,
+            budget=budget,
+            line=line,
+            description="Swept",
+            amount=Decimal(40000),
+            spent_on=today,
+        )
+    return {"budget": budget.pk, "line": line.pk, "item": item.pk}
+
+
+def _budget(t: Target) -> dict | None:
+    ids = _budget_ids(t)
+    return {"pk": ids["budget"]} if ids else None
+
+
+def _budget_item(t: Target) -> dict | None:
+    ids = _budget_ids(t)
+    return {"pk": ids["budget"], "item_id": ids["item"]} if ids else None
+
+
+def _spend_body(t: Target) -> dict | None:
+    ids = _budget_ids(t)
+    if ids is None:
+        return None
+    return {"line": ids["line"], "description": "Swept", "amount": "5", "spent_on": _today()}
+
+
+ROUTES.update(
+    {
+        "schools:budget": Route(kwargs=_budget),
+        "schools:budget-line-add": Route(
+            kwargs=_budget, post=lambda t: {"category": "other", "name": "Swept", "planned": "1"}
+        ),
+        "schools:budget-spend-add": Route(kwargs=_budget, post=_spend_body),
+        "schools:budget-spend-approve": Route(kwargs=_budget_item),
+        "schools:budget-spend-paid": Route(kwargs=_budget_item),
+        "api:budget-detail": Route(kwargs=_budget, api_writes=True),
+        "api:budget-spend": Route(kwargs=_budget, post=_spend_body),
+        "api:budget-spend-approve": Route(kwargs=_budget_item),
+    }
+)
+
+
+# --- a partnership's agreements, reviews and report narratives (appended as one block) -------
+
+
+def _agreement_id(t: Target) -> int | None:
+    """An agreement for the target's provision, made once, then found again."""
+    from schools.models import SLA_SECTIONS, ServiceLevelAgreement
+
+    if t.provision is None:
+        return None  # a sibling school is no partnership target
+    with transaction.atomic(), tenant_scope(TenantScope.system(partnerships=[t.provision.partnership_id])):
+        agreement = ServiceLevelAgreement.objects.filter(provision_id=t.provision.pk).first()
+        if agreement is None:
+            today = timezone.localdate()
+            agreement = ServiceLevelAgreement.objects.create(
+                partnership_id=t.provision.partnership_id,
+                provision_id=t.provision.pk,
+                starts_on=today,
+                review_on=today.replace(year=today.year + 1, day=min(today.day, 28)),
+                **{name: "Swept" for name, _, _ in SLA_SECTIONS},
+            )
+        return agreement.pk
+
+
+def _agreement(t: Target) -> dict | None:
+    pk = _agreement_id(t)
+    return {"pk": pk} if pk else None
+
+
+def _agreement_body(t: Target) -> dict:
+    from schools.models import SLA_SECTIONS
+
+    today = timezone.localdate()
+    body = {"starts_on": _today(), "review_on": today.replace(year=today.year + 1, day=min(today.day, 28))}
+    body.update({name: "Swept" for name, _, _ in SLA_SECTIONS})
+    return body
+
+
+ROUTES.update(
+    {
+        "schools:sla-detail": Route(kwargs=_agreement),
+        "schools:sla-edit": Route(kwargs=_agreement, post=_agreement_body),
+        "schools:sla-agree": Route(kwargs=_agreement),
+        "schools:sla-review-create": Route(
+            kwargs=_agreement,
+            post=lambda t: {
+                "academic_year": _academic_year(),
+                "reviewed_on": _today(),
+                "respondent": "Swept",
+                "reflects_vision": "3",
+                "reflects_provision": "3",
+                "reflects_practice": "3",
+            },
+        ),
+        "schools:sla-create": Route(
+            kwargs=lambda t: {"provision_id": t.provision.pk} if t.provision else None, post=_agreement_body
+        ),
+        "schools:narratives": Route(kwargs=lambda t: {"pk": t.partnership.pk} if t.partnership else None),
+        "schools:narrative-save": Route(
+            kwargs=lambda t: {"pk": t.partnership.pk, "section": "summary"} if t.partnership else None,
+            post=lambda t: {"summary-text": "Swept", "year": _academic_year(), "action": "draft"},
+        ),
+    }
+)

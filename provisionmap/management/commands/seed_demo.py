@@ -13,6 +13,8 @@ from graduated_response.demo import seed_observations_for, seed_placements, seed
 from interventions.demo import seed_interventions
 from pupils.demo import seed_pupils
 from schools.demo import seed_organisations, seed_term_dates, seed_users
+from schools.demo_budgets import seed_budgets
+from schools.demo_partnership import seed_partnership_records
 
 
 class Command(BaseCommand):
@@ -26,6 +28,8 @@ class Command(BaseCommand):
             world = seed_organisations()
             rows = seed_users(world)
             seed_term_dates(world.la)
+        seed_partnership_records(world)
+        seed_budgets(world)
         seed_pupils(world.schools)
         # The LA's graduated-response frameworks; skips those it already has. Its report
         # is kept out of stdout, which --json keeps for the credentials alone.

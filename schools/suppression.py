@@ -1,0 +1,305 @@
+"""Small-number suppression: the one place figures are made safe to show outside a school.
+
+Partnership leads and LA officers see counts about pupils, never the pupils. A count small
+enough to point at a child (1 to 4) is shown as "<5"; 0 is shown as 0 (nobody to point at).
+Public education statistics follow the same convention.
+
+A table needs more than that: a hidden cell could be worked out from its row or column total
+and the cells that are shown. The rule here (documented for users on the pages that show it):
+
+1. Primary suppression: every cell and every total from 1 to 4 is shown as "<5".
+2. Secondary suppression: look at each line of the table — each row with its row total, each
+   column with its column total, the totals row and the totals column. While a line has
+   exactly one hidden cell, or its hidden small cells could still be pinned down by
+   arithmetic (see `_line_is_exposed`), hide one more cell of that line: the smallest
+   non-zero cell still shown, preferring cells whose crossing line already has a hidden cell
+   (fewer cells lost), and the line's total only when no cell is left. Cells hidden this way
+   are shown as "x": they are 5 or more (a 0 is never hidden), so "<5" would be untrue.
+3. Repeat until no line changes.
+4. If hiding everything still leaves a small cell pinned (say, four 1s whose total is
+   "<5"), the table is withheld: every cell is shown as "–" and `withheld` is set.
+
+tests/test_suppression.py checks the result by brute force on small tables: for every cell
+shown as "<5", at least two values are consistent with everything shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+SMALL = "<5"  # a count from 1 to 4
+HIDDEN = "x"  # 5 or more, hidden so that a small count cannot be worked out
+WITHHELD = "–"  # the whole table is too small to show safely
+SMALLEST_SHOWN = 5
+TOTAL = "Total"
+
+
+def suppress_count(n: int) -> str | int:
+    """A single count shown outside a school: 1–4 become "<5"; 0 and 5+ are shown."""
+    if n < 0:
+        raise ValueError("A count cannot be negative.")
+    return SMALL if 0 < n < SMALLEST_SHOWN else n
+
+
+def is_small(n: int) -> bool:
+    return 0 < n < SMALLEST_SHOWN
+
+
+@dataclass
+class SuppressedTable:
+    """A table ready to show: `rows` hold the label and one string per column (plus "Total"
+    when row totals are on); `totals` is the totals row, or None."""
+
+    label_key: str
+    columns: list[str]
+    rows: list[dict[str, str]]
+    totals: dict[str, str] | None
+    suppressed: int  # how many cells (including totals) are not shown exactly
+    withheld: bool = False  # too few to show safely: every cell is "–"
+
+    @property
+    def headings(self) -> list[str]:
+        return [*self.columns, TOTAL] if self.rows and TOTAL in self.rows[0] else list(self.columns)
+
+
+Cell = tuple[int, int]  # (row, column); the totals row and column have index n and m
+
+
+def suppress_table(
+    rows: Sequence[dict],
+    columns: Sequence[str],
+    *,
+    label_key: str = "label",
+    row_totals: bool = True,
+    column_totals: bool = True,
+) -> SuppressedTable:
+    """Suppress a table of counts. Each row is a dict with `label_key` and one int per column.
+
+    Totals are always computed here from the true counts (never passed in), so the table and
+    its totals cannot disagree. Turning a kind of total off removes its lines from the rule.
+    """
+    n, m = len(rows), len(columns)
+    values: dict[Cell, int] = {}
+    for i, row in enumerate(rows):
+        for j, column in enumerate(columns):
+            value = int(row.get(column) or 0)
+            if value < 0:
+                raise ValueError("A count cannot be negative.")
+            values[(i, j)] = value
+    if row_totals:
+        for i in range(n):
+            values[(i, m)] = sum(values[(i, j)] for j in range(m))
+    if column_totals:
+        for j in range(m):
+            values[(n, j)] = sum(values[(i, j)] for i in range(n))
+    if row_totals and column_totals:
+        values[(n, m)] = sum(values[(i, m)] for i in range(n))
+
+    lines = _lines(n, m, row_totals=row_totals, column_totals=column_totals)
+    small = {cell for cell, value in values.items() if is_small(value)}
+    hidden = suppress_cells(values, lines, small)
+    withheld = bool(small) and any(
+        lo == hi for c, (lo, hi) in _ranges(values, lines, small, hidden).items() if c in small
+    )
+
+    def shown(cell: Cell) -> str:
+        if withheld:
+            return WITHHELD
+        if cell in small:
+            return SMALL
+        if cell in hidden:
+            return HIDDEN
+        return str(values[cell])
+
+    out_rows = []
+    for i, row in enumerate(rows):
+        out = {label_key: str(row.get(label_key, ""))}
+        out.update({column: shown((i, j)) for j, column in enumerate(columns)})
+        if row_totals:
+            out[TOTAL] = shown((i, m))
+        out_rows.append(out)
+    totals = None
+    if column_totals:
+        totals = {label_key: TOTAL}
+        totals.update({column: shown((n, j)) for j, column in enumerate(columns)})
+        if row_totals:
+            totals[TOTAL] = shown((n, m))
+    suppressed = len(values) if withheld else len(small | hidden)
+    return SuppressedTable(label_key, list(columns), out_rows, totals, suppressed, withheld)
+
+
+@dataclass(frozen=True)
+class Line:
+    """Cells that add up to a total: `parts` sum to `total`."""
+
+    parts: tuple[Cell, ...]
+    total: Cell
+
+    @property
+    def cells(self) -> tuple[Cell, ...]:
+        return (*self.parts, self.total)
+
+
+def _lines(n: int, m: int, *, row_totals: bool, column_totals: bool) -> list[Line]:
+    lines = []
+    if row_totals:
+        lines += [Line(tuple((i, j) for j in range(m)), (i, m)) for i in range(n)]
+    if column_totals:
+        lines += [Line(tuple((i, j) for i in range(n)), (n, j)) for j in range(m)]
+    if row_totals and column_totals:
+        lines.append(Line(tuple((n, j) for j in range(m)), (n, m)))
+        lines.append(Line(tuple((i, m) for i in range(n)), (n, m)))
+    return lines
+
+
+def suppress_cells(values: dict[Cell, int], lines: list[Line], small: set[Cell]) -> set[Cell]:
+    """Secondary suppression (rule 2 above): the cells to hide besides the small ones.
+
+    Each round hides one more cell: first on any line with a single hidden cell; then, when
+    working out what a reader could narrow each cell down to (`_ranges`) still pins a small
+    cell to one value, on a line through that cell. Rounds run until neither applies.
+    """
+    hidden: set[Cell] = set()
+    crossing: dict[Cell, list[Line]] = {}
+    for line in lines:
+        for cell in line.cells:
+            crossing.setdefault(cell, []).append(line)
+    while True:
+        gone = small | hidden
+        # A line with a single hidden cell gives it away outright: the classic rule first.
+        choice = next(
+            (
+                pick
+                for line in lines
+                if sum(c in gone for c in line.cells) == 1
+                and (pick := _next_to_hide(line, values, gone, crossing)) is not None
+            ),
+            None,
+        )
+        if choice is None:
+            ranges = _ranges(values, lines, small, hidden)
+            exposed = [c for c in sorted(small) if ranges[c][0] == ranges[c][1]]
+            if not exposed:
+                return hidden
+            choice = _repair(exposed, values, gone, crossing, lines)
+        if choice is None:
+            return hidden  # nothing left to hide
+        hidden.add(choice)
+
+
+def _repair(
+    exposed: list[Cell],
+    values: dict[Cell, int],
+    gone: set[Cell],
+    crossing: dict[Cell, list[Line]],
+    lines: list[Line],
+) -> Cell | None:
+    """One more cell to hide on a line through an exposed small cell: a cell of the table
+    (not a total) when any line through it still has one, else a total. When every line
+    through it is hidden already, the sums that pin it run through other lines: take the
+    next cell of the line with most hidden, up to the grand total."""
+    fallback = None
+    for cell in exposed:
+        for line in crossing.get(cell, []):
+            pick = _next_to_hide(line, values, gone, crossing)
+            if pick is None:
+                continue
+            if pick != line.total:
+                return pick
+            fallback = fallback or pick
+    if fallback is not None:
+        return fallback
+    for line in sorted(lines, key=lambda ln: -sum(c in gone for c in ln.cells)):
+        pick = _next_to_hide(line, values, gone, crossing)
+        if pick is not None:
+            return pick
+    return None
+
+
+def _ranges(
+    values: dict[Cell, int], lines: list[Line], small: set[Cell], hidden: set[Cell]
+) -> dict[Cell, tuple[int, int]]:
+    """The smallest and largest value a reader could give each cell, from the lines' sums:
+    a "<5" cell is 1–4, an "x" cell 5 or more, a shown cell its value. Narrowed
+    line by line until nothing changes (bounds reasoning: it may allow a value the whole
+    table rules out, which the brute-force tests guard against)."""
+    top = sum(values.values()) or 1
+    ranges: dict[Cell, tuple[int, int]] = {}
+    for cell, value in values.items():
+        if cell in small:
+            ranges[cell] = (1, 4)
+        elif cell in hidden:
+            ranges[cell] = (SMALLEST_SHOWN, max(top, SMALLEST_SHOWN))
+        else:
+            ranges[cell] = (value, value)
+    equations = [[(c, 1) for c in line.parts] + [(line.total, -1)] for line in lines]
+    equations += _complements(values, lines)
+    changed = True
+    while changed:
+        changed = False
+        for terms in equations:
+            # The signed terms add up to 0: each term's bounds follow from the others'.
+            low = sum(ranges[c][0] if s > 0 else -ranges[c][1] for c, s in terms)
+            high = sum(ranges[c][1] if s > 0 else -ranges[c][0] for c, s in terms)
+            for cell, sign in terms:
+                lo, hi = ranges[cell]
+                if lo == hi:
+                    continue
+                term_lo, term_hi = (lo, hi) if sign > 0 else (-hi, -lo)
+                others_lo, others_hi = low - term_lo, high - term_hi
+                # term = -others
+                new_term_lo, new_term_hi = max(term_lo, -others_hi), min(term_hi, -others_lo)
+                new = (new_term_lo, new_term_hi) if sign > 0 else (-new_term_hi, -new_term_lo)
+                if new != (lo, hi) and new[0] <= new[1]:
+                    ranges[cell] = new
+                    changed = True
+                    t_lo, t_hi = new if sign > 0 else (-new[1], -new[0])
+                    low += t_lo - term_lo
+                    high += t_hi - term_hi
+    return ranges
+
+
+def _complements(values: dict[Cell, int], lines: list[Line]) -> list[list[tuple[Cell, int]]]:
+    """Sums a reader gets by subtracting a row, a column, or both from the whole table:
+    e.g. every other row's cells add up to the grand total less that row's total. Bounds
+    reasoning on single lines misses what these pin down (three "<5" cells whose
+    remainder is 12), so they are checked too. Only with both kinds of total shown."""
+    # With both kinds of total, `_lines` ends with the two lines into the grand total.
+    if len(lines) < 2 or lines[-1].total != lines[-2].total:
+        return []
+    grand = lines[-1].total
+    n, m = grand
+    body = [(i, j) for i in range(n) for j in range(m)]
+    out = []
+    for r in range(n):
+        out.append([(c, 1) for c in body if c[0] != r] + [(grand, -1), ((r, m), 1)])
+    for k in range(m):
+        out.append([(c, 1) for c in body if c[1] != k] + [(grand, -1), ((n, k), 1)])
+    # And one row and one column at once: the cells outside both.
+    for r in range(n):
+        for k in range(m):
+            outside = [(c, 1) for c in body if c[0] != r and c[1] != k]
+            out.append([*outside, (grand, -1), ((r, m), 1), ((n, k), 1), ((r, k), -1)])
+    return out
+
+
+def _next_to_hide(
+    line: Line, values: dict[Cell, int], gone: set[Cell], crossing: dict[Cell, list[Line]]
+) -> Cell | None:
+    # A 0 is never hidden: every "x" is then 5 or more, which is what it tells the reader
+    # (a hidden 0 beside the "<5" cells can pin them down by elimination).
+    pool = [c for c in line.parts if c not in gone and values[c] > 0]
+    if pool:
+
+        def cost(cell: Cell) -> tuple[int, int, Cell]:
+            # Prefer a cell whose other line is already broken (no new line to repair),
+            # then the smallest value, then the first.
+            others = [ln for ln in crossing[cell] if ln is not line]
+            already = any(any(c in gone for c in ln.cells) for ln in others)
+            return (0 if already else 1, values[cell], cell)
+
+        return min(pool, key=cost)
+    if line.total not in gone:
+        return line.total
+    return None
