@@ -314,3 +314,54 @@ def strategy_tried_review(
         },
     )
     return tried
+
+
+def _not_yet_reviewed(tried: StrategyTried) -> StrategyTried:
+    tried = StrategyTried.objects.select_for_update(of=("self",)).select_related("pupil").get(pk=tried.pk)
+    if tried.reviewed_on is not None:
+        raise ValidationError(
+            "It was reviewed as a strategy tried and counts towards the step's rule: it stays."
+        )
+    return tried
+
+
+def _step_began(tried: StrategyTried) -> date | None:
+    """When the pupil's current placement on the strategy's step began, if they are on it."""
+    placement = current_placement(tried.pupil)
+    return placement.placed_on if placement is not None and placement.step_id == tried.step_id else None
+
+
+@transaction.atomic
+def strategy_tried_restart(
+    *, request: HttpRequest | None, tried: StrategyTried, started_on: date
+) -> StrategyTried:
+    """Move the start of a strategy not yet reviewed (its source's dates changed). It never
+    starts before the pupil's current step began: time before it is not evidence there."""
+    tried = _not_yet_reviewed(tried)
+    if started_on > timezone.localdate():
+        raise ValidationError({"started_on": "A strategy tried cannot start in the future."})
+    began = _step_began(tried)
+    tried.started_on = max(started_on, began) if began else started_on
+    tried.save(update_fields=["started_on"])
+    audit(
+        request,
+        Action.UPDATE,
+        tried.pupil,
+        detail={"fields": ["strategies_tried"], "event": "strategy restarted", "strategy_tried": tried.pk},
+    )
+    return tried
+
+
+@transaction.atomic
+def strategy_tried_withdraw(*, request: HttpRequest | None, tried: StrategyTried) -> None:
+    """Take back a strategy tried that was recorded by mistake, before it was reviewed."""
+    tried = _not_yet_reviewed(tried)
+    pupil = tried.pupil
+    pk = tried.pk
+    tried.delete()
+    audit(
+        request,
+        Action.UPDATE,
+        pupil,
+        detail={"fields": ["strategies_tried"], "event": "strategy withdrawn", "strategy_tried": pk},
+    )

@@ -47,6 +47,7 @@ from django.utils import timezone
 from interventions.models import Attendance, Enrolment, InterventionGroup, StaffKind, attendance_fraction
 from pupils.codes import AreaOfNeed
 from pupils.models import Pupil
+from schools.formatting import plain_number
 from schools.models import LocalAuthority, School, TermDates
 from schools.rates import rate_table
 from schools.tenancy import counting
@@ -84,9 +85,7 @@ def plain(value: Decimal | int | None, places: int = 2) -> str:
     """1.50 as 1.5 and 38.0 as 38: how people write hours and weeks."""
     if value is None:
         return ""
-    rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    text = f"{rounded:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return plain_number(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def hours_text(hours: Decimal) -> str:

@@ -24,8 +24,13 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from graduated_response.models import StrategyTried
-from graduated_response.placements import current_placement, strategy_tried_record, strategy_tried_review
+from graduated_response.placements import (
+    current_placement,
+    strategy_tried_record,
+    strategy_tried_restart,
+    strategy_tried_review,
+    strategy_tried_withdraw,
+)
 from interventions.models import (
     Attendance,
     Enrolment,
@@ -623,8 +628,7 @@ def enrolment_update(
             raise ValidationError(
                 {"starts_on": "A place that counts as a strategy tried cannot move into the future."}
             )
-        StrategyTried.objects.filter(pk=tried.pk).update(started_on=enrolment.starts_on)
-        tried.started_on = enrolment.starts_on
+        tried = strategy_tried_restart(request=request, tried=tried, started_on=enrolment.starts_on)
     if changed:
         enrolment.save(update_fields=list(dict.fromkeys(changed)))
     if counts_as_strategy and tried is None:
@@ -640,7 +644,7 @@ def enrolment_update(
             )
         enrolment.strategy_tried = None
         enrolment.save(update_fields=["strategy_tried"])
-        StrategyTried.objects.filter(pk=tried.pk).delete()
+        strategy_tried_withdraw(request=request, tried=tried)
         changed.append(COUNTS)
     _review_strategy(request, enrolment)
     if changed:

@@ -10,7 +10,7 @@ from graduated_response.timeline import TimelineEvent
 from interventions.models import Enrolment
 from interventions.services import OUTCOME_RATINGS
 from pupils.models import Pupil
-from pupils.views import plain_number
+from schools.formatting import plain_number
 
 KIND = "intervention"
 

@@ -35,9 +35,9 @@ from interventions.forms import (
 from interventions.models import Enrolment, InterventionGroup, Provision
 from interventions.services import COUNTS, Mark
 from pupils.selectors import RegisterFilters, pupil_register
-from pupils.views import plain_number
 from schools.access import get_in_scope_or_404, get_named_in_body_or_400, require_pupil_level
 from schools.audit import Action, audit
+from schools.formatting import plain_number
 from schools.models import RECORD_KEEPERS, SCHOOL_ROLES
 from schools.roles import roles_required
 from schools.tenancy import require_scope

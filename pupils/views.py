@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -41,6 +40,7 @@ from pupils.sections import detail_sections
 from pupils.selectors import pupil_history, pupil_list, pupil_register
 from schools.access import get_in_scope_or_404, require_pupil_level
 from schools.audit import Action, audit
+from schools.formatting import plain_number
 from schools.models import RECORD_KEEPERS
 from schools.roles import roles_required
 from schools.tenancy import require_scope
@@ -58,14 +58,6 @@ writers_only = roles_required(WRITERS)
 def can_write(request: HttpRequest) -> bool:
     membership = getattr(request, "membership", None)
     return membership is not None and membership.role in WRITERS
-
-
-def plain_number(value: Decimal | None) -> str:
-    """88.50 as 88.5 and 17.00 as 17: how a SENCO writes them."""
-    if value is None:
-        return ""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _pupil_or_404(request: HttpRequest, pk: int) -> Pupil:

@@ -746,3 +746,24 @@ def test_text_typed_where_an_id_belongs_never_reaches_the_audit_log(senco, tenan
     with transaction.atomic(), school_scope(tenant):
         assert not AuditEvent.objects.filter(object_id__icontains="Jane").exists()
         assert AuditEvent.objects.filter(action="denied", object_id="(not an id)").exists()
+
+
+def test_moving_an_enrolments_start_keeps_its_strategy_inside_the_step(senco, tenant, nw):  # noqa: F811
+    pupil = tenant.pupils[0]
+    group = make_group(tenant, starts=TODAY - timedelta(days=20), ends=TODAY + timedelta(days=20))
+    place(senco, pupil, nw[2], placed_on=(TODAY - timedelta(days=5)).isoformat())
+    enrolment = enrol(tenant, group, pupil, starts_on=TODAY - timedelta(days=2), counts_as_strategy=True)
+    with transaction.atomic(), school_scope(tenant):
+        services.enrolment_update(
+            request=None, enrolment=enrolment, data={"starts_on": TODAY - timedelta(days=15)}
+        )
+        tried = StrategyTried.objects.get(pk=Enrolment.objects.get(pk=enrolment.pk).strategy_tried_id)
+        assert tried.started_on == TODAY - timedelta(days=5)  # not before step 2 began
+        services.enrolment_update(request=None, enrolment=enrolment, data={}, counts_as_strategy=False)
+        assert not StrategyTried.objects.filter(pk=tried.pk).exists()
+        events = list(
+            AuditEvent.objects.filter(detail__event__startswith="strategy ").values_list(
+                "detail__event", flat=True
+            )
+        )
+    assert "strategy restarted" in events and "strategy withdrawn" in events
