@@ -168,6 +168,8 @@ class StepPlacement(SchoolRecord):
     """One entry of a pupil's step history. The pupil's current step is their one active
     placement (a database constraint keeps it one); a move supersedes it."""
 
+    pupil_path = "pupil"
+
     class Kind(models.TextChoices):
         START = "start", "First placement"
         UP = "up", "Moved up"
@@ -222,6 +224,8 @@ class StepPlacement(SchoolRecord):
 class StrategyTried(SchoolRecord):
     """A strategy tried with a pupil at a step; it counts towards escalation once reviewed."""
 
+    pupil_path = "pupil"
+
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="strategies_tried")
     step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
     strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -266,6 +270,8 @@ class SupportPlan(SchoolRecord):
     """A pupil's support plan (IEP, behaviour plan, passport plan) run as an APDR cycle.
     Assess and Plan are its fields; Do is its strategies (and, later, interventions);
     each Review records an outcome per target and decides what happens next."""
+
+    pupil_path = "pupil"
 
     class Kind(models.TextChoices):
         SUPPORT = "support", "SEN support plan"
@@ -343,6 +349,8 @@ class SupportPlan(SchoolRecord):
 class PlanTarget(SchoolRecord):
     """A SMART target: what the pupil will do, and how everyone will know it happened."""
 
+    pupil_path = "plan__pupil"
+
     plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="targets")
     order = models.PositiveSmallIntegerField(default=0)
     description = models.TextField("target")
@@ -360,6 +368,8 @@ class PlanStrategy(SchoolRecord):
     tried with the pupil at the plan's step, and a review of the plan reviews it, so it
     counts towards the step's escalation rule."""
 
+    pupil_path = "plan__pupil"
+
     plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="plan_strategies")
     tried = models.OneToOneField(StrategyTried, on_delete=models.PROTECT, related_name="plan_strategy")
     how = models.CharField("how often and by whom", max_length=300, blank=True)
@@ -373,6 +383,8 @@ class PlanStrategy(SchoolRecord):
 
 
 class PlanReview(SchoolRecord):
+    pupil_path = "plan__pupil"
+
     class Decision(models.TextChoices):
         CONTINUE = "continue", "Continue the plan"
         STEP_UP = "step_up", "Move up a step"
@@ -403,6 +415,8 @@ class PlanReview(SchoolRecord):
 
 
 class TargetOutcome(SchoolRecord):
+    pupil_path = "review__plan__pupil"
+
     class Rating(models.TextChoices):
         ACHIEVED = "achieved", "Achieved"
         PARTLY = "partly", "Partly achieved"
@@ -426,6 +440,8 @@ class TargetOutcome(SchoolRecord):
 class BehaviourObservation(SchoolRecord):
     """One observed incident or episode, ABC style: what came before, what the pupil did,
     what followed; with when, where, how intense (1–5) and for how long."""
+
+    pupil_path = "pupil"
 
     class Setting(models.TextChoices):
         LESSON = "lesson", "Lesson"

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from graduated_response.models import LocalAuthorityRecord, StrategyTried, person_field
 from pupils.codes import AreaOfNeed, Measure
@@ -132,6 +133,8 @@ class LibraryProvision(LocalAuthorityRecord, ProvisionFields):
 class Provision(SchoolRecord, ProvisionFields):
     """A school's catalogue entry."""
 
+    pupil_path = "groups__enrolments__pupil"
+
     library_item = models.ForeignKey(
         LibraryProvision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -148,6 +151,8 @@ class Provision(SchoolRecord, ProvisionFields):
 
 class InterventionGroup(SchoolRecord, DeliveryFields):
     """One run of a provision: who leads it, when it meets, for how many weeks."""
+
+    pupil_path = "enrolments__pupil"
 
     provision = models.ForeignKey(Provision, on_delete=models.PROTECT, related_name="groups")
     name = models.CharField(max_length=200)
@@ -199,6 +204,8 @@ class GroupStaff(SchoolRecord):
 class Enrolment(SchoolRecord):
     """A pupil in a group, from a date (and, if they left early, to one), with entry and
     exit measures or an outcome rating."""
+
+    pupil_path = "pupil"
 
     group = models.ForeignKey(InterventionGroup, on_delete=models.CASCADE, related_name="enrolments")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="enrolments")
@@ -262,6 +269,8 @@ class Session(SchoolRecord):
 
 
 class Attendance(SchoolRecord):
+    pupil_path = "enrolment__pupil"
+
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendance")
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="attendance")
     present = models.BooleanField()
@@ -278,3 +287,124 @@ def attendance_fraction(present: int, recorded: int) -> Decimal | None:
     """Sessions attended over sessions recorded (0 to 1): the one attendance formula, shown as
     a percentage by pages and as a fraction by the figures; None before any session."""
     return Decimal(present) / Decimal(recorded) if recorded else None
+
+
+class PlacementPattern(models.TextChoices):
+    FULL_TIME = "full_time", "Full-time at the provision"
+    PART_TIME = "part_time", "Part-time (some days at the provision)"
+    OUTREACH = "outreach", "Outreach (provision staff work in the home school)"
+    IN_REACH = "in_reach", "In-reach (short sessions at the provision)"
+
+
+class ExitOutcome(models.TextChoices):
+    RETURNED = "returned", "Returned to the home school"
+    MANAGED_MOVE = "managed_move", "Managed move to another school"
+    PRU = "pru", "Pupil referral unit"
+    SPECIALIST = "specialist", "Specialist placement"
+
+
+class ProvisionPlacement(SchoolRecord):
+    """A pupil of a home school placed in a behaviour provision (steps 4–5 of the response).
+
+    The row is the home school's (`school`) and shared with the provision (`provision`), so
+    both sides read its history and either may record its progress; the pupil's own record
+    opens to the provision's staff only through the grant a current placement holds
+    (interventions/placements.py).
+    """
+
+    pupil_path = "pupil"
+    shared_with = {"provision": "provision"}
+
+    class Status(models.TextChoices):
+        REFERRED = "referred", "Referred"
+        ACTIVE = "active", "Placed"
+        ENDED = "ended", "Ended"
+        WITHDRAWN = "withdrawn", "Referral withdrawn"
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="provision_placements")
+    provision = models.ForeignKey(
+        "schools.BehaviourProvision", on_delete=models.PROTECT, related_name="placements"
+    )
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.REFERRED)
+    referred_on = models.DateField()
+    referral_reason = models.TextField(
+        help_text="What the home school has tried and why it asks for a place."
+    )
+    consent_on = models.DateField("parental consent given on", help_text="The day parents or carers agreed.")
+    consent_note = models.CharField(
+        "consent given by", max_length=200, help_text="Who gave consent and how (e.g. mother, signed form)."
+    )
+    pattern = models.CharField(max_length=9, choices=PlacementPattern.choices)
+    days_per_week = models.DecimalField(
+        max_digits=2,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal(5))],
+    )
+    starts_on = models.DateField(null=True, blank=True, help_text="The first day at the provision.")
+    planned_end_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True, help_text="The last day of the placement.")
+    outside_key_stage = models.BooleanField(
+        default=False, editable=False, help_text="The pupil's key stage is not one the provision takes."
+    )
+    mdt_meeting_on = models.DateField("multidisciplinary meeting held on", null=True, blank=True)
+    mdt_note = models.TextField("what the meeting decided", blank=True)
+    ehc_exception = models.TextField(
+        "EHC plan exception", blank=True, help_text="Why a pupil with an EHC plan is placed here."
+    )
+    exit_outcome = models.CharField(max_length=12, choices=ExitOutcome.choices, blank=True)
+    exit_note = models.TextField(blank=True)
+    attendance_percent = models.DecimalField(
+        "attendance at the provision (%)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    suspensions = models.PositiveSmallIntegerField("suspensions during the placement", default=0)
+    referred_by = person_field()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-referred_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil"],
+                condition=Q(status__in=["referred", "active"]),
+                name="one_current_provision_placement",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(starts_on__isnull=False), name="placed_has_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ended")
+                | Q(starts_on__isnull=False, ends_on__isnull=False) & ~Q(exit_outcome=""),
+                name="ended_placement_has_end_and_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="placement_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(outside_key_stage=False) | Q(mdt_meeting_on__isnull=False),
+                name="outside_key_stage_needs_mdt",
+            ),
+            models.CheckConstraint(
+                condition=Q(attendance_percent__isnull=True)
+                | Q(attendance_percent__gte=0, attendance_percent__lte=100),
+                name="placement_attendance_percent",
+            ),
+        ]
+        indexes = [models.Index(fields=["provision", "status"], name="placement_provision_status")]
+
+    def __str__(self) -> str:
+        return f"Placement at {self.provision_id} from {self.referred_on:%d/%m/%Y}"
+
+    @property
+    def length_of_stay_days(self) -> int | None:
+        """Calendar days from the first day to the last (or to today while it runs)."""
+        if self.starts_on is None:
+            return None
+        last = self.ends_on or timezone.localdate()
+        return max((last - self.starts_on).days + 1, 0)

@@ -1,5 +1,6 @@
 """Error pages: plain words for people, JSON for the API, no detail that leaks."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -19,11 +20,13 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
+    # A refusal our services explain (say, a record another school keeps) keeps its words.
+    message = str(exception) if isinstance(exception, PermissionDenied) and exception.args else ""
     return _respond(
         request,
         403,
         "Not available to your role",
-        "Your role cannot open this page. Switch membership in the header if you hold another.",
+        message or "Your role cannot open this page. Switch membership in the header if you hold another.",
     )
 
 

@@ -112,3 +112,27 @@ def lookup(choices: type[models.TextChoices], value: str) -> str | None:
         if wanted in (norm(code), norm(label)):
             return code
     return None
+
+
+# The key stage each NC year falls in (nursery and reception are the early years).
+KEY_STAGES = ("EYFS", "KS1", "KS2", "KS3", "KS4", "KS5")
+
+
+def key_stage_of(nc_year: int) -> str:
+    if nc_year <= 0:
+        return "EYFS"
+    if nc_year <= 2:
+        return "KS1"
+    if nc_year <= 6:
+        return "KS2"
+    if nc_year <= 9:
+        return "KS3"
+    if nc_year <= 11:
+        return "KS4"
+    return "KS5"
+
+
+def key_stages_in(text: str) -> set[str]:
+    """The key stages named in a comma-separated list such as "KS1, KS2" (unknown ones dropped)."""
+    named = {part.strip().upper() for part in (text or "").split(",")}
+    return {stage for stage in KEY_STAGES if stage.upper() in named}

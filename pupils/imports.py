@@ -195,7 +195,7 @@ def preview_import(*, school: School, rows: list[dict], today: date | None = Non
         preview.rows.append(row)
     existing = {p.upn: p for p in Pupil.objects.filter(upn__in=list(first_row))}
     for row in preview.rows:
-        _plan(row, existing.get(row.upn))
+        _plan(row, existing.get(row.upn), school)
     return preview
 
 
@@ -295,8 +295,14 @@ def _age_warning(born: date, nc_year: int, today: date) -> str:
     )
 
 
-def _plan(row: RowPreview, pupil: Pupil | None) -> None:
+def _plan(row: RowPreview, pupil: Pupil | None, school: School) -> None:
     """Settle the row's action and changed fields against the pupil now on the register."""
+    if pupil is not None and pupil.school_id != school.pk:
+        # Readable by name alone: this school sent the pupil on (pupils/transfers.py).
+        row.problems.append(
+            f"Row {row.number}: the pupil with UPN {row.upn} was transferred to another school; "
+            "take the row out of the file (their record is that school's now)"
+        )
     if row.problems:
         row.action, row.changed = ACTION_ERROR, []
         return
@@ -402,7 +408,7 @@ def _commit(
         for r in preview.rows
     ]
     for row in rows:
-        _plan(row, existing.get(row.upn))
+        _plan(row, existing.get(row.upn), school)
     problems = [p for row in rows for p in row.problems]
     if problems:
         raise ImportRejected(["The register changed since the preview; nothing was saved.", *problems])

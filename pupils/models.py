@@ -12,7 +12,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from stdnum.exceptions import ValidationError as StdnumError
@@ -60,6 +60,9 @@ class SchoolRecord(TenantModel):
 
 
 class Pupil(SchoolRecord):
+    pupil_path = "pk"
+    pupil_row = True
+
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="pupils")
     upn = models.CharField("UPN", max_length=13, validators=[validate_upn])
     first_name = models.CharField("legal forename", max_length=100)
@@ -155,6 +158,8 @@ class Pupil(SchoolRecord):
 class SenStatusChange(SchoolRecord):
     """One entry of the SEN register: from `start_date`, this status and need applied."""
 
+    pupil_path = "pupil"
+
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="sen_history")
     status = models.CharField(max_length=1, choices=SenStatus.choices)
     primary_need = models.CharField(max_length=4, choices=Need.choices, blank=True)
@@ -182,6 +187,8 @@ class SenStatusChange(SchoolRecord):
 class OnePageProfile(SchoolRecord):
     """The pupil passport: in the pupil's and family's words as much as the school's."""
 
+    pupil_path = "pupil"
+
     pupil = models.OneToOneField(Pupil, on_delete=models.CASCADE, related_name="profile")
     strengths = models.TextField("what people like and admire about me", blank=True)
     what_helps = models.TextField("what helps me", blank=True)
@@ -204,6 +211,8 @@ class OnePageProfile(SchoolRecord):
 
 class OutcomeRecord(SchoolRecord):
     """A term's outcomes for one pupil: attendance, suspensions, exclusion."""
+
+    pupil_path = "pupil"
 
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="outcomes")
     academic_year = models.PositiveSmallIntegerField(
@@ -265,6 +274,8 @@ SCORE_RANGES = {
 class AssessmentScore(SchoolRecord):
     """One assessment result (SDQ, Boxall, reading age …) on a date."""
 
+    pupil_path = "pupil"
+
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="scores")
     measure = models.CharField(max_length=24, choices=Measure.choices)
     measure_name = models.CharField(max_length=100, blank=True, help_text="For 'other': what was measured.")
@@ -289,3 +300,38 @@ class AssessmentScore(SchoolRecord):
 
     def __str__(self) -> str:
         return f"{self.get_measure_display()} {self.score} on {self.assessed_on:%d/%m/%Y}"
+
+
+class Transfer(SchoolRecord):
+    """A pupil sent from one school of the deployment to another (pupils/transfers.py).
+
+    The row is the sending school's (`school`); the receiving school reads it through the
+    pupil grant the transfer gives it, as it reads the rest of the pupil's history.
+    """
+
+    pupil_path = "pupil"
+
+    class Reason(models.TextChoices):
+        TRANSITION = "transition", "Transition to the next phase (e.g. to secondary)"
+        MANAGED_MOVE = "managed_move", "Managed move"
+        MOVING_HOME = "moving_home", "Moving home"
+        OTHER = "other", "Other"
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="transfers")
+    to_school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    transferred_on = models.DateField()
+    note = models.TextField(blank=True, help_text="What the receiving school should know first.")
+    transferred_by = models.ForeignKey(
+        "schools.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-transferred_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(to_school=F("school")), name="transfer_to_another_school")
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer on {self.transferred_on:%d/%m/%Y}"

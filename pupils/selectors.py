@@ -64,6 +64,11 @@ def pupil_register(scope: TenantScope, filters: RegisterFilters) -> QuerySet[Pup
         current_placement=FilteredRelation("step_placements", condition=Q(step_placements__status="active")),
         current_step_number=F("current_placement__step__number"),
     )
+    # The register lists the pupils the scope holds: its school's own, and pupils whose whole
+    # record a grant opens (a current placement in a behaviour provision). A pupil sent on to
+    # another school is readable here by name alone, beside what this school recorded, and
+    # is not on the register (pupils/transfers.py lists them).
+    qs = qs.filter(Q(school_id__in=scope.read_school) | Q(pk__in=scope.read_pupil))
     if scope.role == Role.PRACTITIONER:
         # Practitioners read only the pupils of the groups they run now; which those are is
         # the interventions app's to say (it builds on this one), through the hook below.

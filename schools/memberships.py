@@ -5,14 +5,16 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from schools.models import MULTI_SCHOOL_ROLES, Membership, Role, User
+from schools.scopes import with_grants
 
 SESSION_KEY = "active_membership_id"
 HEADER = "HTTP_X_MEMBERSHIP_ID"
 
 
 def memberships_of(user: User) -> list[Membership]:
+    # The pupil grants each membership holds today come in the same query.
     return list(
-        Membership.objects.filter(user=user)
+        with_grants(Membership.objects.filter(user=user))
         .select_related(
             "school__local_authority",
             "provision__partnership__local_authority",

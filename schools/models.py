@@ -162,6 +162,11 @@ class BehaviourProvision(models.Model):
     host_school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="hosted_provisions")
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="provisions")
     places = models.PositiveSmallIntegerField(default=12)
+    key_stages = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Key stages it takes pupils from, comma separated, e.g. KS2,KS3. Empty: the host school's.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -380,6 +385,65 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"
+
+
+class PupilGrant(models.Model):
+    """Access to one pupil across a school boundary, for a span of days.
+
+    Written only by the services that transfer a pupil (pupils/transfers.py) and place one
+    in a behaviour provision (interventions/placements.py); read when a membership's scope
+    is built (schools/scopes.py). A `record` grant opens everything recorded about the pupil
+    at `records_school` (and the pupil's own row); a `name` grant opens the pupil's own row
+    alone, so a school that sent a pupil on still knows whom its records are about. Rows
+    hold ids and dates only. The database lets a transaction add or end a grant only over
+    records it may write (schools/rls.py), and never delete one.
+    """
+
+    class Kind(models.TextChoices):
+        RECORD = "record", "Whole record"
+        NAME = "name", "Name beside own records"
+
+    class Reason(models.TextChoices):
+        TRANSFER_IN = "transfer_in", "Received by transfer"
+        TRANSFERRED_OUT = "transferred_out", "Sent on by transfer"
+        PLACEMENT = "placement", "Placed in a behaviour provision"
+
+    # No foreign key to pupils.Pupil: that app builds on this one. The services keep it true.
+    pupil_id = models.BigIntegerField(db_index=True)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    provision = models.ForeignKey(
+        BehaviourProvision, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    records_school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="+", help_text="The school whose records it opens."
+    )
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    reason = models.CharField(max_length=15, choices=Reason.choices)
+    source_id = models.BigIntegerField(help_text="The transfer or placement that made it.")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text="The last day it holds; empty: open.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(school__isnull=False, provision__isnull=True)
+                | Q(school__isnull=True, provision__isnull=False),
+                name="grant_to_school_or_provision",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="grant_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "starts_on"], name="grant_school"),
+            models.Index(fields=["provision", "starts_on"], name="grant_provision"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of pupil {self.pupil_id}"
 
 
 class ApiToken(models.Model):
@@ -722,3 +786,42 @@ class SpendItem(TenantModel):
     def save(self, *args, **kwargs) -> None:
         self.quarter = financial_quarter_of(self.spent_on)
         super().save(*args, **kwargs)
+
+
+class Kpi(models.TextChoices):
+    """What a behaviour provision is measured by (actuals: interventions/placements.py)."""
+
+    PUPILS_PLACED = "pupils_placed", "Pupils placed"
+    SCHOOLS_SERVED = "schools_served", "Schools served"
+    REINTEGRATION_RATE = "reintegration_rate", "Reintegration rate (%)"
+    AVERAGE_STAY_WEEKS = "average_stay_weeks", "Average length of stay (weeks)"
+    ATTENDANCE_RATE = "attendance_rate", "Attendance (%)"
+    SUSPENSIONS = "suspensions", "Suspensions"
+
+
+# For these a lower figure is the better one.
+KPI_LOWER_IS_BETTER = frozenset({Kpi.AVERAGE_STAY_WEEKS, Kpi.SUSPENSIONS})
+
+
+class KpiTarget(TenantModel):
+    """A target the partnership sets for one provision, one school year and one KPI."""
+
+    tenant_key = "partnership"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    provision = models.ForeignKey(BehaviourProvision, on_delete=models.CASCADE, related_name="kpi_targets")
+    academic_year = models.PositiveSmallIntegerField(help_text="The calendar year the school year starts in.")
+    kpi = models.CharField(max_length=20, choices=Kpi.choices)
+    target = models.DecimalField(max_digits=7, decimal_places=1, validators=[MinValueValidator(Decimal(0))])
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provision", "academic_year", "kpi"]
+        constraints = [
+            models.UniqueConstraint(fields=["provision", "academic_year", "kpi"], name="one_target_per_kpi"),
+            models.CheckConstraint(condition=Q(target__gte=0), name="kpi_target_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kpi_display()} {self.target}"

@@ -8,6 +8,9 @@ Run after every migrate (post_migrate), as the owning login, and idempotent:
 - on every TenantModel table, enable and FORCE row security and (re)create policies that
   compare the tenant column with the transaction-local settings `pm.read_<key>` and
   `pm.write_<key>`. A missing setting reads as an empty set, so the policy is false.
+  A row shared with a second party (`shared_with`) is read and changed by it too; a row
+  about a pupil (`pupil_path`) is also read under a pupil grant (`pm.read_pupil`), and the
+  pupil's own row under a name grant (`pm.name_pupil`). Grants never open a row to change.
 """
 
 from __future__ import annotations
@@ -43,6 +46,44 @@ def ensure_app_role(connection) -> None:
             cursor.execute(f"GRANT {_q(connection, role)} TO CURRENT_USER")
 
 
+def _pupil_sql(connection, model, path: str) -> str:
+    """SQL true of a row of `model` whose pupil (reached along `path`) holds a grant."""
+    head, _, rest = path.partition("__")
+    meta = model._meta
+    if head == "pk":
+        return f"{_q(connection, meta.pk.column)} = ANY (pm_ids('pm.read_pupil'))"
+    field = meta.get_field(head)
+    if not rest:
+        return f"{_q(connection, field.column)} = ANY (pm_ids('pm.read_pupil'))"
+    target = field.related_model
+    inner = _pupil_sql(connection, target, rest)
+    table = _q(connection, target._meta.db_table)
+    if field.concrete:  # a foreign key on this row
+        return (
+            f"{_q(connection, field.column)} IN (SELECT {_q(connection, target._meta.pk.column)} "
+            f"FROM {table} WHERE {inner})"
+        )
+    remote = _q(connection, field.field.column)  # a reverse relation: rows pointing here
+    return f"{_q(connection, meta.pk.column)} IN (SELECT {remote} FROM {table} WHERE {inner})"
+
+
+def read_write_sql(connection, model) -> tuple[str, str]:
+    """The read and write conditions of a tenant table's policies."""
+    key = model.tenant_key
+    column = _q(connection, model._meta.get_field(key).column)
+    read = [f"{column} = ANY (pm_ids('pm.read_{key}'))"]
+    write = [f"{column} = ANY (pm_ids('pm.write_{key}'))"]
+    for name, shared in model.shared_with.items():
+        shared_column = _q(connection, model._meta.get_field(name).column)
+        read.append(f"{shared_column} = ANY (pm_ids('pm.read_{shared}'))")
+        write.append(f"{shared_column} = ANY (pm_ids('pm.write_{shared}'))")
+    if model.pupil_path:
+        read.append(_pupil_sql(connection, model, model.pupil_path))
+    if model.pupil_row:
+        read.append(f"{_q(connection, model._meta.pk.column)} = ANY (pm_ids('pm.name_pupil'))")
+    return " OR ".join(f"({r})" for r in read), " OR ".join(f"({w})" for w in write)
+
+
 def sync_row_level_security(using: str = "default") -> None:
     connection = connections[using]
     role = _q(connection, settings.DATABASE_APP_ROLE)
@@ -59,10 +100,8 @@ def sync_row_level_security(using: str = "default") -> None:
         cursor.execute(f"REVOKE ALL ON TABLE django_migrations FROM {role}")
         for model in tenant_models():
             table = _q(connection, model._meta.db_table)
-            key = model.tenant_key
-            column = _q(connection, model._meta.get_field(key).column)
-            read = f"{column} = ANY (pm_ids('pm.read_{key}'))"
-            write = f"{column} = ANY (pm_ids('pm.write_{key}'))"
+            column = _q(connection, model._meta.get_field(model.tenant_key).column)
+            read, write = read_write_sql(connection, model)
             cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
             cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
             for name in ("pm_read", "pm_read_la", "pm_insert", "pm_update", "pm_delete"):
@@ -86,6 +125,30 @@ def sync_row_level_security(using: str = "default") -> None:
                 f"CREATE POLICY pm_update ON {table} FOR UPDATE USING ({write}) WITH CHECK ({write})"
             )
             cursor.execute(f"CREATE POLICY pm_delete ON {table} FOR DELETE USING ({write})")
+        _grant_policies(connection, cursor, role)
+
+
+def _grant_policies(connection, cursor, role: str) -> None:
+    """Pupil grants are read by every request (its scope is built from them, before any
+    tenant is chosen), but added or ended only over records the transaction may write, and
+    never deleted: a grant that ended stays as the record of who could see whom."""
+    from schools.models import PupilGrant
+
+    table = _q(connection, PupilGrant._meta.db_table)
+    may_write = (
+        "records_school_id = ANY (pm_ids('pm.write_school')) "
+        "OR provision_id = ANY (pm_ids('pm.write_provision'))"
+    )
+    cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    for name in ("pm_read", "pm_insert", "pm_update"):
+        cursor.execute(f"DROP POLICY IF EXISTS {name} ON {table}")
+    cursor.execute(f"CREATE POLICY pm_read ON {table} FOR SELECT USING (true)")
+    cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK ({may_write})")
+    cursor.execute(
+        f"CREATE POLICY pm_update ON {table} FOR UPDATE USING ({may_write}) WITH CHECK ({may_write})"
+    )
+    cursor.execute(f"REVOKE DELETE, TRUNCATE ON TABLE {table} FROM {role}")
 
 
 def on_post_migrate(sender, using: str = "default", **kwargs) -> None:

@@ -2,13 +2,90 @@
 
 from __future__ import annotations
 
-from schools.models import BehaviourProvision, Membership, Role, School
+from dataclasses import dataclass
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import F, OuterRef, Q, QuerySet
+from django.db.models.functions import JSONObject
+from django.utils import timezone
+
+from schools.models import BehaviourProvision, Membership, PupilGrant, Role, School
 from schools.tenancy import TenantScope
+
+
+@dataclass(frozen=True)
+class Grants:
+    """The pupil grants a membership holds today (schools.models.PupilGrant)."""
+
+    read_pupil: frozenset[int] = frozenset()
+    name_pupil: frozenset[int] = frozenset()
+    schools: frozenset[int] = frozenset()
+
+    @classmethod
+    def from_rows(cls, rows) -> Grants:
+        rows = rows or []
+        return cls(
+            read_pupil=frozenset(r["pupil"] for r in rows if r["kind"] == PupilGrant.Kind.RECORD),
+            name_pupil=frozenset(r["pupil"] for r in rows if r["kind"] == PupilGrant.Kind.NAME),
+            schools=frozenset(r["school"] for r in rows if r["kind"] == PupilGrant.Kind.RECORD),
+        )
+
+
+def current_grants(**holder) -> QuerySet[PupilGrant]:
+    """Grants held today by a school or a provision: started, and not yet past their last day."""
+    today = timezone.localdate()
+    return PupilGrant.objects.filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today), starts_on__lte=today, **holder
+    )
+
+
+def with_grants(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
+    """Memberships with today's pupil grants of their school or provision, in the same query."""
+    rows = JSONObject(pupil=F("pupil_id"), kind=F("kind"), school=F("records_school_id"))
+    provisions = BehaviourProvision.objects.values("pk")
+    return memberships.annotate(
+        school_grants=ArraySubquery(current_grants(school=OuterRef("school_id")).values(json=rows)),
+        provision_grants=ArraySubquery(current_grants(provision=OuterRef("provision_id")).values(json=rows)),
+        partnership_provisions=ArraySubquery(provisions.filter(partnership=OuterRef("partnership_id"))),
+        provision_schools=ArraySubquery(
+            School.objects.filter(partnership__provisions=OuterRef("provision_id")).values("pk")
+        ),
+        la_provisions=ArraySubquery(
+            provisions.filter(partnership__local_authority=OuterRef("local_authority_id"))
+        ),
+    )
+
+
+def _ids(membership: Membership, attribute: str, model, **where) -> frozenset[int]:
+    """Ids loaded with the membership by `with_grants`, or asked for now."""
+    if hasattr(membership, attribute):
+        return frozenset(getattr(membership, attribute) or ())
+    return frozenset(model.objects.filter(**where).values_list("pk", flat=True))
+
+
+def _grants(membership: Membership, field: str) -> Grants:
+    attribute = f"{field}_grants"
+    if not hasattr(membership, attribute):  # loaded without with_grants: ask now
+        holder = {field: getattr(membership, f"{field}_id")}
+        rows = list(current_grants(**holder).values("pupil_id", "kind", "records_school_id"))
+        return Grants.from_rows(
+            [{"pupil": r["pupil_id"], "kind": r["kind"], "school": r["records_school_id"]} for r in rows]
+        )
+    return Grants.from_rows(getattr(membership, attribute))
 
 
 def scope_for_membership(membership: Membership) -> TenantScope:
     role = Role(membership.role)
     base = {"role": role.value, "membership_id": membership.pk, "user_id": membership.user_id}
+    if role in (Role.SENCO, Role.HEADTEACHER, Role.PRACTITIONER):
+        # Pupils received by transfer: their whole history, wherever it was recorded; pupils
+        # sent on: their names beside what this school recorded (pupils/transfers.py).
+        grants = _grants(membership, "school")
+        base |= {
+            "read_pupil": grants.read_pupil,
+            "name_pupil": grants.name_pupil,
+            "grant_school": grants.schools,
+        }
     if role in (Role.SENCO, Role.HEADTEACHER):
         school = membership.school
         ids = frozenset({school.pk})
@@ -50,11 +127,21 @@ def scope_for_membership(membership: Membership) -> TenantScope:
         )
     if role is Role.PROVISION_LEAD:
         provision = membership.provision
-        # Placed pupils (a later issue) widen this while a placement is current; the host
-        # school's own pupils are not the provision's.
+        # The provision's placements, always; the whole record of a pupil only while their
+        # placement is current (the grant's days). The host school's own pupils are not the
+        # provision's.
+        grants = _grants(membership, "provision")
+        pid = frozenset({provision.pk})
         return TenantScope(
             **base,
             home_school=frozenset({provision.host_school_id}),
+            read_provision=pid,
+            write_provision=pid,
+            read_pupil=grants.read_pupil,
+            # Its placements' home schools are the partnership's (a referral must come from
+            # one), and its reads and changes of them are logged there.
+            grant_school=grants.schools
+            | _ids(membership, "provision_schools", School, partnership_id=provision.partnership_id),
             read_partnership=frozenset({provision.partnership_id}),
             read_local_authority=frozenset({provision.partnership.local_authority_id}),
             pupil_level=True,
@@ -67,6 +154,9 @@ def scope_for_membership(membership: Membership) -> TenantScope:
             count_school=frozenset(
                 School.objects.filter(partnership=partnership).values_list("pk", flat=True)
             ),
+            count_provision=_ids(
+                membership, "partnership_provisions", BehaviourProvision, partnership=partnership
+            ),
             read_partnership=pid,
             write_partnership=pid,
             read_local_authority=frozenset({partnership.local_authority_id}),
@@ -77,6 +167,9 @@ def scope_for_membership(membership: Membership) -> TenantScope:
             **base,
             count_school=frozenset(
                 School.objects.filter(local_authority_id=la_id).values_list("pk", flat=True)
+            ),
+            count_provision=_ids(
+                membership, "la_provisions", BehaviourProvision, partnership__local_authority_id=la_id
             ),
             read_partnership=frozenset(membership.local_authority.partnerships.values_list("pk", flat=True)),
             read_local_authority=frozenset({la_id}),

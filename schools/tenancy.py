@@ -22,12 +22,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, models
 
 logger = logging.getLogger(__name__)
 
 # The tenant keys a table can be owned by, and the database settings that carry them.
 TENANT_KEYS = ("school", "partnership", "local_authority")
+# Keys that share a row with a second party besides its owner (a placement with the
+# behaviour provision it is in): `TenantModel.shared_with` names the column.
+SHARED_KEYS = ("provision",)
 
 
 class UnscopedQueryError(RuntimeError):
@@ -48,6 +52,13 @@ class TenantScope:
     that forgets a check still gets no row of them. `home_school` is where the membership
     belongs (its audit rows name it). `pupil_level` says whether the role may see
     identifiable pupil records at all.
+
+    Pupil grants reach across schools one pupil at a time (schools.models.PupilGrant):
+    `read_pupil` names pupils whose whole record may be read wherever it was recorded (a
+    school that received them by transfer; a behaviour provision while their placement is
+    current); `name_pupil` names pupils whose own row alone may be read (a school that sent
+    them on keeps their names beside what it recorded). `grant_school` names the schools
+    those pupils' rows belong to, so reading them may be audited there.
     """
 
     role: str
@@ -61,6 +72,12 @@ class TenantScope:
     write_partnership: frozenset[int] = field(default_factory=frozenset)
     read_local_authority: frozenset[int] = field(default_factory=frozenset)
     write_local_authority: frozenset[int] = field(default_factory=frozenset)
+    read_provision: frozenset[int] = field(default_factory=frozenset)
+    write_provision: frozenset[int] = field(default_factory=frozenset)
+    count_provision: frozenset[int] = field(default_factory=frozenset)
+    read_pupil: frozenset[int] = field(default_factory=frozenset)
+    name_pupil: frozenset[int] = field(default_factory=frozenset)
+    grant_school: frozenset[int] = field(default_factory=frozenset)
     pupil_level: bool = False
 
     def ids(self, key: str, *, write: bool = False) -> frozenset[int]:
@@ -69,11 +86,15 @@ class TenantScope:
     def database_settings(self) -> dict[str, frozenset[int]]:
         values = {
             f"pm.{mode}_{key}": self.ids(key, write=mode == "write")
-            for key in TENANT_KEYS
+            for key in (*TENANT_KEYS, *SHARED_KEYS)
             for mode in ("read", "write")
         }
+        values["pm.read_pupil"] = self.read_pupil
+        values["pm.name_pupil"] = self.name_pupil
         # Audit rows may name any school the membership works in or over, never another.
-        values["pm.audit_school"] = self.home_school | self.read_school | self.count_school
+        values["pm.audit_school"] = (
+            self.home_school | self.read_school | self.count_school | self.grant_school
+        )
         return values
 
     @classmethod
@@ -191,10 +212,14 @@ def counting() -> Iterator[TenantScope]:
     schools' rows stay invisible to the ORM and to the database alike.
     """
     scope = require_scope()
-    if not scope.count_school:
+    if not (scope.count_school or scope.count_provision):
         yield scope
         return
-    widened = dataclasses.replace(scope, read_school=scope.read_school | scope.count_school)
+    widened = dataclasses.replace(
+        scope,
+        read_school=scope.read_school | scope.count_school,
+        read_provision=scope.read_provision | scope.count_provision,
+    )
     with tenant_scope(widened):
         yield widened
 
@@ -215,7 +240,6 @@ class TenantManager(models.Manager):
     def get_queryset(self) -> models.QuerySet:
         qs = super().get_queryset()
         scope = _current.get()
-        key = self.model.tenant_key
         if scope is None:
             if settings.TENANT_STRICT:
                 raise UnscopedQueryError(
@@ -223,7 +247,29 @@ class TenantManager(models.Manager):
                 )
             logger.error("unscoped query on %s refused", self.model._meta.label)
             return qs.none()
-        return qs.filter(**{f"{key}_id__in": scope.ids(key)})
+        return qs.filter(readable(self.model, scope))
+
+
+def readable(model: type[TenantModel], scope: TenantScope) -> models.Q:
+    """The rows of `model` the scope may read: the ORM half of the policies in schools/rls.py."""
+    q = models.Q(**{f"{model.tenant_key}_id__in": scope.ids(model.tenant_key)})
+    for column, key in model.shared_with.items():
+        if scope.ids(key):
+            q |= models.Q(**{f"{column}_id__in": scope.ids(key)})
+    path = model.pupil_path
+    if path and scope.read_pupil:
+        q |= _pupil_q(model, path, scope.read_pupil)
+    if model.pupil_row and scope.name_pupil:
+        q |= models.Q(pk__in=scope.name_pupil)
+    return q
+
+
+def _pupil_q(model: type[TenantModel], path: str, ids: frozenset[int]) -> models.Q:
+    if "__" not in path:  # the pupil's own key, or a foreign key to it on the row
+        return models.Q(**{f"{path}__in": ids})
+    # Through a relation: a subquery, so a reverse path never repeats a row.
+    inner = model._base_manager.filter(**{f"{path}__in": ids}).values("pk")
+    return models.Q(pk__in=inner)
 
 
 class TenantModel(models.Model):
@@ -235,11 +281,48 @@ class TenantModel(models.Model):
     """
 
     tenant_key: str = "school"
+    # Pupil grants: the lookup from a row to the pupil it is about ("pupil", "plan__pupil",
+    # "pk" on the pupil table itself); None for rows about no one pupil.
+    pupil_path: str | None = None
+    # The pupil table itself, whose rows a `name_pupil` grant also opens.
+    pupil_row: bool = False
+    # A second party that may read and change the row: {column: shared key}.
+    shared_with: dict[str, str] = {}
 
     objects = TenantManager()
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.check_writable()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self.check_writable()
+        return super().delete(*args, **kwargs)
+
+    def check_writable(self) -> None:
+        """Refuse, with a message, a change the database would refuse: a row another school
+        recorded is read under a pupil grant but never changed (row-level security would
+        stop it too, as a server error rather than an answer)."""
+        scope = _current.get()
+        if scope is None or getattr(self, "append_only", False):
+            return
+        if writable(self, scope):
+            return
+        raise PermissionDenied(
+            "This was recorded by another school or service: you can read it but not change it."
+        )
+
+
+def writable(row: TenantModel, scope: TenantScope) -> bool:
+    """Whether the scope may change `row` (the ORM half of the write policies)."""
+    if getattr(row, f"{row.tenant_key}_id") in scope.ids(row.tenant_key, write=True):
+        return True
+    return any(
+        getattr(row, f"{column}_id") in scope.ids(key, write=True) for column, key in row.shared_with.items()
+    )
 
 
 def tenant_models() -> list[type[TenantModel]]:

@@ -62,6 +62,8 @@ def test_every_tenant_table_has_row_security_enabled_and_forced():
 NOT_SCHOOL_DATA = {
     "schools_membership": "who holds which role: read to sign people in, before any scope exists",
     "schools_staffrole": "the LA's and schools' hourly rates: reference data, not pupil data",
+    "schools_pupilgrant": "ids and dates of cross-school access, read to build a scope before one "
+    "exists; its own policies let only the records' school or the provision add or end one",
 }
 
 
