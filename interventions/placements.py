@@ -203,7 +203,7 @@ def placement_refer(
             )
         elif mdt_meeting_on > timezone.localdate():
             errors["mdt_meeting_on"] = "The meeting must have been held: its date cannot be in the future."
-    if pupil.sen_status == SenStatus.EHC and not ehc_exception.strip():
+    if pupil.sen_status == SenStatus.EHC_PLAN and not ehc_exception.strip():
         errors["ehc_exception"] = (
             "The pupil has an EHC plan: a place here is an exception, so record why it is agreed "
             "(for example, the outcome of an annual review or an emergency review)."
@@ -224,7 +224,7 @@ def placement_refer(
         outside_key_stage=outside,
         mdt_meeting_on=mdt_meeting_on if outside or mdt_meeting_on else None,
         mdt_note=mdt_note.strip(),
-        ehc_exception=ehc_exception.strip() if pupil.sen_status == SenStatus.EHC else "",
+        ehc_exception=ehc_exception.strip() if pupil.sen_status == SenStatus.EHC_PLAN else "",
         referred_by=acting_user(request),
     )
     placement.full_clean(validate_constraints=False)

@@ -167,7 +167,7 @@ def transfer_pupil(
             detail={**detail, "event": "transferred_out"},
         )
         audit(request, Action.UPDATE, locked, school_id=to_school.pk, detail={**detail, "event": "received"})
-    pupil.refresh_from_db(fields=["school"])
+    pupil.school = to_school  # the caller's scope may no longer read the row to refresh it
     return record
 
 
