@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from interventions.models import ProvisionPlacement
@@ -104,18 +104,18 @@ def test_home_school_keeps_full_access_throughout(client, tenant, placed):
 
 def test_grant_rows_cannot_be_written_for_another_schools_records(tenant):
     pupil = tenant.pupils[0]
-    with transaction.atomic(), _as_school(tenant.neighbour):
-        with pytest.raises(Exception):  # noqa: B017 - the database refuses (row-level security)
-            with transaction.atomic():
-                PupilGrant.objects.create(
-                    pupil_id=pupil.pk,
-                    school=tenant.neighbour,
-                    records_school=tenant.school,
-                    kind="record",
-                    reason="transfer_in",
-                    source_id=0,
-                    starts_on=TODAY,
-                )
+    # The database refuses (row-level security), whatever the ORM would let through.
+    with transaction.atomic(), _as_school(tenant.neighbour), pytest.raises(DatabaseError):  # noqa: SIM117
+        with transaction.atomic():
+            PupilGrant.objects.create(
+                pupil_id=pupil.pk,
+                school=tenant.neighbour,
+                records_school=tenant.school,
+                kind="record",
+                reason="transfer_in",
+                source_id=0,
+                starts_on=TODAY,
+            )
     assert not PupilGrant.objects.exists()
 
 
@@ -146,16 +146,14 @@ def test_pupil_with_an_ehc_plan_only_as_a_recorded_exception(tenant):
 
 
 def test_consent_is_required(tenant):
-    with transaction.atomic(), _as_school(tenant.school):
-        with pytest.raises(ValidationError) as refused:
-            _refer(tenant, tenant.pupils[0], consent_on=None)
+    with transaction.atomic(), _as_school(tenant.school), pytest.raises(ValidationError) as refused:
+        _refer(tenant, tenant.pupils[0], consent_on=None)
     assert "consent" in str(refused.value)
 
 
 def test_pupil_from_outside_the_partnership_is_refused(tenant):
-    with transaction.atomic(), _as_school(tenant.neighbour):
-        with pytest.raises(ValidationError) as refused:
-            _refer(tenant, tenant.neighbour_pupils[0])
+    with transaction.atomic(), _as_school(tenant.neighbour), pytest.raises(ValidationError) as refused:
+        _refer(tenant, tenant.neighbour_pupils[0])
     assert "partnership" in str(refused.value)
 
 
@@ -169,15 +167,18 @@ def test_transfer_gives_the_receiving_school_the_history_and_leaves_the_sender_i
 
     # The receiving school: the pupil is on its register with the sending school's record.
     receiving = TenantScope.for_school(tenant.sibling.pk)
-    with transaction.atomic(), tenant_scope(
-        TenantScope(
-            role="senco",
-            read_school=receiving.read_school,
-            write_school=receiving.write_school,
-            read_pupil=frozenset({pupil.pk}),
-            grant_school=frozenset({tenant.school.pk}),
-            pupil_level=True,
-        )
+    with (
+        transaction.atomic(),
+        tenant_scope(
+            TenantScope(
+                role="senco",
+                read_school=receiving.read_school,
+                write_school=receiving.write_school,
+                read_pupil=frozenset({pupil.pk}),
+                grant_school=frozenset({tenant.school.pk}),
+                pupil_level=True,
+            )
+        ),
     ):
         assert Pupil.objects.get(pk=pupil.pk).school_id == tenant.sibling.pk
         assert SenStatusChange.objects.filter(pk=recorded.pk).exists()
@@ -204,11 +205,10 @@ def test_transfer_gives_the_receiving_school_the_history_and_leaves_the_sender_i
 
 
 def test_transfer_to_another_la_is_refused(tenant, other):
-    with transaction.atomic(), _as_school(tenant.school):
-        with pytest.raises(ValidationError) as refused:
-            transfer_pupil(
-                None, tenant.pupils[0], to_school=other.school, reason="moving_home", transferred_on=TODAY
-            )
+    with transaction.atomic(), _as_school(tenant.school), pytest.raises(ValidationError) as refused:
+        transfer_pupil(
+            None, tenant.pupils[0], to_school=other.school, reason="moving_home", transferred_on=TODAY
+        )
     assert "another local authority" in str(refused.value)
 
 
