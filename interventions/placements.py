@@ -23,7 +23,7 @@ keep its history after it ends. Every change writes an audit row with ids and ki
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -337,7 +337,9 @@ def placement_end(
         placement.save()
         grant = _grant(placement)
         if grant is not None:
-            grant.ends_on = max(ends_on, grant.starts_on)
+            # Access ends the moment the placement is ended: recorded on its last day, the
+            # grant's last day is yesterday (an empty span for a one-day placement).
+            grant.ends_on = min(ends_on, timezone.localdate() - timedelta(days=1))
             grant.save(update_fields=["ends_on"])
         _audit(request, placement, Action.UPDATE, "ended")
 

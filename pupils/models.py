@@ -50,6 +50,11 @@ def nc_year_label(year: int) -> str:
     return {-2: "Nursery 1", -1: "Nursery 2", 0: "Reception"}.get(year, f"Year {year}")
 
 
+# Census details a behaviour provision's staff do not need to work with a placed pupil: the
+# pupil page and the API leave them out for the provision lead role.
+PLACEMENT_WITHHELD = ("ethnicity", "fsm", "pupil_premium")
+
+
 class SchoolRecord(TenantModel):
     tenant_key = "school"
 

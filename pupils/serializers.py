@@ -1,7 +1,16 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from pupils.models import AssessmentScore, OutcomeRecord, Pupil, SenStatusChange, validate_upn
+from pupils.models import (
+    PLACEMENT_WITHHELD,
+    AssessmentScore,
+    OutcomeRecord,
+    Pupil,
+    SenStatusChange,
+    validate_upn,
+)
+from schools.models import Role
+from schools.tenancy import current_scope
 
 PUPIL_FIELDS = [
     "upn",
@@ -26,6 +35,15 @@ PUPIL_FIELDS = [
 
 class PupilSerializer(serializers.ModelSerializer):
     area_of_need = serializers.CharField(read_only=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        scope = current_scope()
+        if scope is not None and scope.role == Role.PROVISION_LEAD:
+            # What a placement needs: the census extras stay with the home school.
+            for name in PLACEMENT_WITHHELD:
+                data.pop(name, None)
+        return data
 
     class Meta:
         model = Pupil

@@ -188,7 +188,7 @@ def _move_grants(
     school could read by earlier transfers; the sending school's own such grants end the day
     before, and it keeps the pupil's name beside its records."""
     for grant in _held_grants(pupil_id, from_school, on):
-        grant.ends_on = max(grant.starts_on, on - timedelta(days=1))
+        grant.ends_on = max(grant.starts_on - timedelta(days=1), on - timedelta(days=1))
         grant.save(update_fields=["ends_on"])
     for records_school in {from_school.pk, *earlier} - {to_school.pk}:
         Grant.objects.create(

@@ -41,7 +41,7 @@ from pupils.selectors import pupil_history, pupil_list, pupil_register
 from schools.access import get_in_scope_or_404, require_pupil_level
 from schools.audit import Action, audit
 from schools.formatting import plain_number
-from schools.models import RECORD_KEEPERS
+from schools.models import RECORD_KEEPERS, Role
 from schools.roles import roles_required
 from schools.tenancy import require_scope
 
@@ -122,6 +122,8 @@ def _detail_context(request: HttpRequest, pupil: Pupil) -> dict[str, Any]:
     return {
         **detail_sections(request, pupil, can_write=writer),
         "pupil": pupil,
+        # A behaviour provision's staff see what the placement needs, not the census extras.
+        "placement_view": require_scope().role == Role.PROVISION_LEAD,
         "area_label": AREA_LABELS.get(pupil.area_of_need, ""),
         "history": list(pupil_history(pupil)),
         "profile": OnePageProfile.objects.select_related("updated_by").filter(pupil=pupil).first(),

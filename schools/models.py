@@ -6,6 +6,7 @@ serves a partnership. A user holds memberships: a role over one scope object.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser
@@ -432,8 +433,9 @@ class PupilGrant(models.Model):
                 | Q(school__isnull=True, provision__isnull=False),
                 name="grant_to_school_or_provision",
             ),
+            # Ended on its first day, a grant's span is empty: its last day is the day before.
             models.CheckConstraint(
-                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on") - timedelta(days=1)),
                 name="grant_ends_after_start",
             ),
         ]

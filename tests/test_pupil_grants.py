@@ -218,3 +218,32 @@ def _senco_of(school):
     user = UserFactory(username=f"senco-{school.pk}")
     MembershipFactory(user=user, role="senco", school=school)
     return user
+
+
+def test_access_ends_the_moment_the_placement_is_ended(client, tenant, placed):
+    pupil, placement = placed
+    with transaction.atomic(), _as_school(tenant.school):
+        placement_start(None, placement, TODAY - timedelta(days=3))
+    sign_in(client, tenant.users["provision_lead"])
+    assert client.get(f"/pupils/{pupil.pk}/").status_code == 200
+    with transaction.atomic(), _as_school(tenant.school):
+        placement.refresh_from_db()
+        placement_end(None, placement, ends_on=TODAY, exit_outcome="returned")  # ended today
+    assert client.get(f"/pupils/{pupil.pk}/").status_code == 404
+    assert pupil.pk not in _pupil_ids_seen_by_database(_lead_scope(tenant))
+
+
+def test_provision_staff_see_what_the_placement_needs_not_the_census_extras(client, tenant, placed):
+    pupil, placement = placed
+    with transaction.atomic(), _as_school(tenant.school):
+        placement_start(None, placement, TODAY - timedelta(days=3))
+    sign_in(client, tenant.users["provision_lead"])
+    page = client.get(f"/pupils/{pupil.pk}/").content.decode()
+    assert pupil.upn in page
+    assert "Free school meals" not in page and "Ethnicity" not in page and "Pupil premium" not in page
+    data = client.get(f"/api/v1/pupils/{pupil.pk}/").json()
+    assert data["upn"] == pupil.upn
+    assert not {"ethnicity", "fsm", "pupil_premium"} & set(data)
+    # The home school sees them.
+    sign_in(client, tenant.users["senco"])
+    assert "Free school meals" in client.get(f"/pupils/{pupil.pk}/").content.decode()
