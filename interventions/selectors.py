@@ -66,8 +66,12 @@ def provision_catalogue(scope: TenantScope, *, active_only: bool = False) -> Que
         .annotate(n=Count("pk"))
         .values("n")
     )
-    qs = Provision.objects.annotate(n_groups=Coalesce(Subquery(groups), 0)).order_by(
-        "area_of_need", "step_number", "name"
+    # The school's own: a pupil received by transfer opens the sending school's provisions
+    # on their history, never in this school's catalogue.
+    qs = (
+        Provision.objects.filter(school_id__in=scope.read_school)
+        .annotate(n_groups=Coalesce(Subquery(groups), 0))
+        .order_by("area_of_need", "step_number", "name")
     )
     return qs.filter(is_active=True) if active_only else qs
 
@@ -91,8 +95,10 @@ def _count(model, **match) -> Coalesce:
 
 
 def groups_for(scope: TenantScope) -> QuerySet[InterventionGroup]:
-    """The groups the scope may open: the school's, or for a practitioner the ones they run."""
-    qs = InterventionGroup.objects.all()
+    """The groups the scope may open: the school's, or for a practitioner the ones they run
+    (never the groups a transferred pupil was in at their last school: those show on the
+    pupil's history only)."""
+    qs = InterventionGroup.objects.filter(school_id__in=scope.read_school)
     if runs_groups_only(scope):
         qs = qs.filter(pk__in=GroupStaff.objects.filter(user_id=scope.user_id).values("group_id"))
     return qs
