@@ -10,7 +10,8 @@ Run after every migrate (post_migrate), as the owning login, and idempotent:
   `pm.write_<key>`. A missing setting reads as an empty set, so the policy is false.
   A row shared with a second party (`shared_with`) is read and changed by it too; a row
   about a pupil (`pupil_path`) is also read under a pupil grant (`pm.read_pupil`), and the
-  pupil's own row under a name grant (`pm.name_pupil`). Grants never open a row to change.
+  pupil's own row under a name grant (`pm.name_pupil`). Grants never open a row to change;
+  a second party changes a shared row but never adds or removes one.
 """
 
 from __future__ import annotations
@@ -67,12 +68,14 @@ def _pupil_sql(connection, model, path: str) -> str:
     return f"{_q(connection, meta.pk.column)} IN (SELECT {remote} FROM {table} WHERE {inner})"
 
 
-def read_write_sql(connection, model) -> tuple[str, str]:
-    """The read and write conditions of a tenant table's policies."""
+def read_write_sql(connection, model) -> tuple[str, str, str]:
+    """The read, change and add conditions of a tenant table's policies: a second party
+    (`shared_with`) reads and changes a shared row, but only its owner adds or removes one."""
     key = model.tenant_key
     column = _q(connection, model._meta.get_field(key).column)
     read = [f"{column} = ANY (pm_ids('pm.read_{key}'))"]
     write = [f"{column} = ANY (pm_ids('pm.write_{key}'))"]
+    own = write[0]
     for name, shared in model.shared_with.items():
         shared_column = _q(connection, model._meta.get_field(name).column)
         read.append(f"{shared_column} = ANY (pm_ids('pm.read_{shared}'))")
@@ -81,7 +84,7 @@ def read_write_sql(connection, model) -> tuple[str, str]:
         read.append(_pupil_sql(connection, model, model.pupil_path))
     if model.pupil_row:
         read.append(f"{_q(connection, model._meta.pk.column)} = ANY (pm_ids('pm.name_pupil'))")
-    return " OR ".join(f"({r})" for r in read), " OR ".join(f"({w})" for w in write)
+    return " OR ".join(f"({r})" for r in read), " OR ".join(f"({w})" for w in write), own
 
 
 def sync_row_level_security(using: str = "default") -> None:
@@ -101,7 +104,7 @@ def sync_row_level_security(using: str = "default") -> None:
         for model in tenant_models():
             table = _q(connection, model._meta.db_table)
             column = _q(connection, model._meta.get_field(model.tenant_key).column)
-            read, write = read_write_sql(connection, model)
+            read, write, own = read_write_sql(connection, model)
             cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
             cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
             for name in ("pm_read", "pm_read_la", "pm_insert", "pm_update", "pm_delete"):
@@ -120,11 +123,11 @@ def sync_row_level_security(using: str = "default") -> None:
                 )
                 cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {table} FROM {role}")
                 continue
-            cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK ({write})")
+            cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK ({own})")
             cursor.execute(
                 f"CREATE POLICY pm_update ON {table} FOR UPDATE USING ({write}) WITH CHECK ({write})"
             )
-            cursor.execute(f"CREATE POLICY pm_delete ON {table} FOR DELETE USING ({write})")
+            cursor.execute(f"CREATE POLICY pm_delete ON {table} FOR DELETE USING ({own})")
         _grant_policies(connection, cursor, role)
 
 

@@ -295,32 +295,33 @@ class TenantModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
-        self.check_writable()
+        self.check_writable(owner=self._state.adding)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        self.check_writable()
+        self.check_writable(owner=True)
         return super().delete(*args, **kwargs)
 
-    def check_writable(self) -> None:
+    def check_writable(self, *, owner: bool = False) -> None:
         """Refuse, with a message, a change the database would refuse: a row another school
         recorded is read under a pupil grant but never changed (row-level security would
         stop it too, as a server error rather than an answer)."""
         scope = _current.get()
         if scope is None or getattr(self, "append_only", False):
             return
-        if writable(self, scope):
+        if writable(self, scope, owner=owner):
             return
         raise PermissionDenied(
             "This was recorded by another school or service: you can read it but not change it."
         )
 
 
-def writable(row: TenantModel, scope: TenantScope) -> bool:
-    """Whether the scope may change `row` (the ORM half of the write policies)."""
+def writable(row: TenantModel, scope: TenantScope, *, owner: bool = False) -> bool:
+    """Whether the scope may change `row` (the ORM half of the write policies): its owner may;
+    a second party it is shared with may change it too, but not add or remove one."""
     if getattr(row, f"{row.tenant_key}_id") in scope.ids(row.tenant_key, write=True):
         return True
-    return any(
+    return not owner and any(
         getattr(row, f"{column}_id") in scope.ids(key, write=True) for column, key in row.shared_with.items()
     )
 
