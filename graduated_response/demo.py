@@ -3,6 +3,7 @@ with the strategies tried and reviewed that their moves up needed. Idempotent.""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import date, timedelta
 
@@ -21,11 +22,25 @@ from graduated_response.models import (
 )
 from pupils.codes import Need, SenStatus
 from pupils.models import Pupil
-from schools.models import LocalAuthority, School
+from schools.models import LocalAuthority, PupilGrant, School
+from schools.scopes import current_grants
 from schools.selectors import school_calendar
 from schools.tenancy import TenantScope, tenant_scope
 
 FRAMEWORK_SLUG = "nw-six-step"
+
+
+def _with_received_pupils(school: School, la: LocalAuthority) -> TenantScope:
+    """The school's scope, reading too the history of pupils it received by transfer (as its
+    staff do): a re-run then sees the plans and observations their earlier school recorded,
+    and does not make them again here."""
+    received = current_grants(school=school).filter(kind=PupilGrant.Kind.RECORD)
+    rows = list(received.values_list("pupil_id", "records_school_id"))
+    return dataclasses.replace(
+        TenantScope.for_school(school.pk, la_id=la.pk),
+        read_pupil=frozenset(pupil for pupil, _ in rows),
+        grant_school=frozenset(records for _, records in rows),
+    )
 
 
 def _target_step(pupil: Pupil, rng: random.Random) -> int:
@@ -132,8 +147,7 @@ def seed_plans(la: LocalAuthority, schools: list[School], *, today: date | None 
     made = 0
     for school in schools:
         rng = random.Random(f"demo-plans-{school.urn}")  # noqa: S311 - repeatable demo data
-        scope = TenantScope.for_school(school.pk, la_id=la.pk)
-        with transaction.atomic(), tenant_scope(scope):
+        with transaction.atomic(), tenant_scope(_with_received_pupils(school, la)):
             planned = set(SupportPlan.objects.values_list("pupil_id", flat=True))
             current = (
                 StepPlacement.objects.filter(status=StepPlacement.Status.ACTIVE, step__number__gte=2)
@@ -258,9 +272,11 @@ def seed_observations_for(la: LocalAuthority, schools: list[School], *, today: d
     made = 0
     for school in schools:
         rng = random.Random(f"demo-observations-{school.urn}")  # noqa: S311 - repeatable demo data
-        with transaction.atomic(), tenant_scope(TenantScope.for_school(school.pk, la_id=la.pk)):
+        with transaction.atomic(), tenant_scope(_with_received_pupils(school, la)):
             pupils = list(
-                Pupil.objects.filter(step_placements__status="active", step_placements__step__number__gte=2)
+                Pupil.objects.filter(
+                    school=school, step_placements__status="active", step_placements__step__number__gte=2
+                )
                 .distinct()
                 .order_by("pk")
             )

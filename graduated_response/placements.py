@@ -286,6 +286,9 @@ def strategy_tried_review(
     """Record the review of a strategy tried earlier; from then on it counts towards the
     step's escalation rule. A review is recorded once: it is evidence for a later move up,
     so it is not rewritten afterwards."""
+    # Before the lock: row security hides a row this school may not change from FOR UPDATE,
+    # so another school's row (read under a pupil grant) would vanish rather than be refused.
+    tried.check_writable()
     tried = StrategyTried.objects.select_for_update(of=("self",)).select_related("pupil").get(pk=tried.pk)
     if tried.reviewed_on is not None:
         raise ValidationError(f"This strategy was already reviewed on {tried.reviewed_on:%d/%m/%Y}.")
@@ -317,6 +320,7 @@ def strategy_tried_review(
 
 
 def _not_yet_reviewed(tried: StrategyTried) -> StrategyTried:
+    tried.check_writable()  # before the lock (see strategy_tried_review)
     tried = StrategyTried.objects.select_for_update(of=("self",)).select_related("pupil").get(pk=tried.pk)
     if tried.reviewed_on is not None:
         raise ValidationError(

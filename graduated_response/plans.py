@@ -226,6 +226,9 @@ def plan_update(
     review_due: date | None = None,
 ) -> SupportPlan:
     """Change an open plan: its text, targets and review date; strategies can be added."""
+    # Before the lock: row security hides a row this school may not change from FOR UPDATE,
+    # so another school's row (read under a pupil grant) would vanish rather than be refused.
+    plan.check_writable()
     plan = SupportPlan.objects.select_for_update(of=("self",)).select_related("pupil").get(pk=plan.pk)
     if plan.status != SupportPlan.Status.OPEN:
         raise ValidationError("This plan is closed: make a new plan instead.")
@@ -266,6 +269,7 @@ def plan_review_record(
     decision. Continuing sets the next review; any other decision closes the plan (a step
     change is then made on the pupil's step, and a new plan follows). The plan's
     strategies not yet reviewed are reviewed with it, so they count towards moving up."""
+    plan.check_writable()  # before the lock (see plan_update)
     plan = (
         SupportPlan.objects.select_for_update(of=("self",)).select_related("pupil", "school").get(pk=plan.pk)
     )

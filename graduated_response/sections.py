@@ -25,7 +25,8 @@ def pupil_page(request: HttpRequest, pupil: Pupil, can_write: bool) -> dict[str,
         "step_history": step_history,
         "current_step": next((p for p in step_history if p.status == "active"), None),
         "strategies_tried": list(selectors.strategies_tried(pupil)),
-        "can_approve": membership is not None and membership.role == Role.HEADTEACHER,
+        # Approving is a change: never on a page shown read-only (a pupil sent on).
+        "can_approve": can_write and membership is not None and membership.role == Role.HEADTEACHER,
         "support_plans": plans,
         "observations_recent": observations_recent_count(pupil, weeks=4),
     }

@@ -19,3 +19,9 @@ class InterventionsConfig(AppConfig):
         register_practitioner_pupils(practitioner_pupil_ids)
         register_transfer_check(placement_blocks_transfer)
         register_transfer_step(end_enrolments)
+
+        # Placements in behaviour provisions: a section of the pupil's page and timeline events.
+        from interventions import pupil_placements
+
+        register_source(pupil_placements.placement_events)
+        register_detail_section(pupil_placements.pupil_page)

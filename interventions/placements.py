@@ -22,6 +22,7 @@ keep its history after it ends. Every change writes an audit row with ids and ki
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -46,7 +47,7 @@ from schools.models import (
     PupilGrant,
     Role,
 )
-from schools.suppression import SMALL, suppress_count
+from schools.suppression import SMALL, SMALLEST_SHOWN, is_small, suppress_count
 from schools.tenancy import TenantScope, counting, require_scope
 from schools.terms import academic_year_of
 
@@ -73,6 +74,14 @@ def _provision_side(placement: ProvisionPlacement, scope: TenantScope, role: str
 def may_refer(request: HttpRequest | None, pupil: Pupil) -> bool:
     scope = require_scope()
     return _home_school_side(pupil, scope, _role(request)) or scope.role == "system"
+
+
+def may_withdraw(request: HttpRequest | None, placement: ProvisionPlacement) -> bool:
+    """Only the home school takes back its referral, and only before the placement starts."""
+    scope = require_scope()
+    return placement.status == Status.REFERRED and (
+        _home_school_side(placement, scope, _role(request)) or scope.role == "system"
+    )
 
 
 def may_record(request: HttpRequest | None, placement: ProvisionPlacement) -> bool:
@@ -283,9 +292,9 @@ def placement_progress(
     _require(may_record(request, placement), "Only the home school or the provision can record progress.")
     if placement.status not in CURRENT:
         raise ValidationError("The placement has ended: its figures were settled when it ended.")
-    _set_figures(placement, attendance_percent, suspensions)
     if planned_end_on is not None and planned_end_on < placement.referred_on:
         raise ValidationError({"planned_end_on": "The planned end cannot come before the referral."})
+    _set_figures(placement, attendance_percent, suspensions)
     placement.planned_end_on = planned_end_on
     with transaction.atomic():
         placement.save(update_fields=["attendance_percent", "suspensions", "planned_end_on", "updated_at"])
@@ -363,6 +372,12 @@ def placement_withdraw(request: HttpRequest | None, placement: ProvisionPlacemen
 
 
 # --- KPIs --------------------------------------------------------------------------------
+#
+# A provision's actuals for one school year (September to August) from the placements that
+# ran in it: a placement counts in every school year it overlaps, so one running across
+# 31 August counts in both (its pupil was placed in each, and its suspensions and attendance
+# are the placement's to date). Rates and averages of ended placements take those that
+# ended in the year. Figures leave `counting()`, never rows.
 
 
 @dataclass(frozen=True)
@@ -370,11 +385,48 @@ class KpiRow:
     kpi: str
     label: str
     target: Decimal | None
-    actual: Decimal | None  # None: nothing to measure yet
-    shown: str  # the actual as the viewer may see it ("<5" or "suppressed" outside a school)
-    basis: int  # how many pupils or placements the actual is computed from
-    met: bool | None
+    actual: Decimal | None  # None: nothing to measure yet, or not shown to this viewer
+    shown: str  # the actual as the viewer may see it: a figure, "<5", NOT_SHOWN or NOTHING_YET
+    basis: int | None  # how many pupils or placements the actual rests on; None when suppressed
+    basis_shown: str  # the same in words, as exactly as the viewer may see it
+    met: bool | None  # None: no target, nothing measured, or not shown
     lower_is_better: bool
+
+    @property
+    def met_label(self) -> str:
+        """Met or not in words, so the page never says it with colour alone."""
+        if self.target is None:
+            return "No target set"
+        if self.met is None:
+            return "Not measured" if self.shown == NOTHING_YET else "Cannot be shown"
+        return "Met" if self.met else "Not met"
+
+
+NOT_SHOWN = "not shown"  # a rate or average resting on too few pupils to show outside the provision
+NOTHING_YET = "–"
+# What each actual rests on: (one, many).
+KPI_BASIS: dict[str, tuple[str, str]] = {
+    Kpi.PUPILS_PLACED: ("pupil placed", "pupils placed"),
+    Kpi.SCHOOLS_SERVED: ("pupil placed", "pupils placed"),
+    Kpi.REINTEGRATION_RATE: ("placement ended", "placements ended"),
+    Kpi.AVERAGE_STAY_WEEKS: ("placement ended", "placements ended"),
+    Kpi.ATTENDANCE_RATE: ("placement with attendance recorded", "placements with attendance recorded"),
+    Kpi.SUSPENSIONS: ("pupil placed", "pupils placed"),
+}
+PERCENT_KPIS = frozenset({Kpi.REINTEGRATION_RATE, Kpi.ATTENDANCE_RATE})
+COUNT_KPIS = frozenset({Kpi.PUPILS_PLACED, Kpi.SCHOOLS_SERVED, Kpi.SUSPENSIONS})
+# Targets are stored with one decimal place in a DecimalField(max_digits=7).
+LARGEST_TARGET = Decimal("99999.9")
+FIRST_KPI_YEAR, LAST_KPI_YEAR = 2000, 2100
+
+
+@dataclass(frozen=True)
+class _Measure:
+    value: Decimal | None
+    basis: int
+    # For the reintegration rate: how many of the ended placements returned home. A rate is
+    # a count in disguise, so suppression checks this count and the rest too.
+    part: int | None = None
 
 
 def _year_bounds(year: int) -> tuple[date, date]:
@@ -385,17 +437,20 @@ def _one_place(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def kpi_actuals(provision: BehaviourProvision, year: int) -> dict[str, tuple[Decimal | None, int]]:
-    """Each KPI's actual for the school year starting in September of `year`, with the number
-    of pupils or placements it rests on. Runs inside counting(): figures, never rows, leave."""
+def _placements_of_year(provision_ids: list[int], year: int) -> list[dict]:
+    """The placements that ran in the school year, as values (one query, inside counting())."""
     first, last = _year_bounds(year)
+    if not provision_ids:
+        return []
     with counting():
-        rows = list(
+        return list(
             ProvisionPlacement.objects.filter(
-                provision=provision, starts_on__isnull=False, starts_on__lte=last
+                provision_id__in=provision_ids, starts_on__isnull=False, starts_on__lte=last
             )
             .exclude(ends_on__lt=first)
+            .order_by()
             .values(
+                "provision_id",
                 "pupil_id",
                 "school_id",
                 "status",
@@ -406,6 +461,10 @@ def kpi_actuals(provision: BehaviourProvision, year: int) -> dict[str, tuple[Dec
                 "suspensions",
             )
         )
+
+
+def _measures(rows: list[dict], year: int) -> dict[str, _Measure]:
+    first, last = _year_bounds(year)
     pupils = {r["pupil_id"] for r in rows}
     schools = {r["school_id"] for r in rows}
     ended = [
@@ -416,70 +475,142 @@ def kpi_actuals(provision: BehaviourProvision, year: int) -> dict[str, tuple[Dec
     attendance = [r["attendance_percent"] for r in rows if r["attendance_percent"] is not None]
     suspensions = sum(r["suspensions"] for r in rows)
     return {
-        Kpi.PUPILS_PLACED: (Decimal(len(pupils)), len(pupils)),
-        Kpi.SCHOOLS_SERVED: (Decimal(len(schools)), len(pupils)),
-        Kpi.REINTEGRATION_RATE: (
-            _one_place(Decimal(100 * returned) / len(ended)) if ended else None,
-            len(ended),
+        Kpi.PUPILS_PLACED: _Measure(Decimal(len(pupils)), len(pupils)),
+        Kpi.SCHOOLS_SERVED: _Measure(Decimal(len(schools)), len(pupils)),
+        Kpi.REINTEGRATION_RATE: _Measure(
+            _one_place(Decimal(100 * returned) / len(ended)) if ended else None, len(ended), returned
         ),
-        Kpi.AVERAGE_STAY_WEEKS: (_one_place(sum(stays) / len(stays)) if stays else None, len(stays)),
-        Kpi.ATTENDANCE_RATE: (
-            _one_place(sum(attendance) / len(attendance)) if attendance else None,
-            len(attendance),
+        Kpi.AVERAGE_STAY_WEEKS: _Measure(_one_place(sum(stays) / len(stays)) if stays else None, len(stays)),
+        Kpi.ATTENDANCE_RATE: _Measure(
+            _one_place(sum(attendance) / len(attendance)) if attendance else None, len(attendance)
         ),
-        Kpi.SUSPENSIONS: (Decimal(suspensions), len(pupils)),
+        Kpi.SUSPENSIONS: _Measure(Decimal(suspensions), len(pupils)),
     }
+
+
+def kpi_actuals(provision: BehaviourProvision, year: int) -> dict[str, tuple[Decimal | None, int]]:
+    """Each KPI's actual for the school year starting in September of `year`, with the number
+    of pupils or placements it rests on. Runs inside counting(): figures, never rows, leave."""
+    measures = _measures(_placements_of_year([provision.pk], year), year)
+    return {kpi: (m.value, m.basis) for kpi, m in measures.items()}
+
+
+def kpis_of_provisions(
+    provisions: Sequence[BehaviourProvision],
+    year: int,
+    *,
+    suppress: bool | Callable[[BehaviourProvision], bool],
+) -> dict[int, list[KpiRow]]:
+    """Targets against actuals for several provisions and one school year, in two queries
+    whatever their number. `suppress` says, for all or per provision, whether the viewer
+    is outside the provision (see `provision_kpis`)."""
+    ids = [p.pk for p in provisions]
+    by_provision: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for row in _placements_of_year(ids, year):
+        by_provision[row["provision_id"]].append(row)
+    targets: dict[tuple[int, str], Decimal] = {}
+    if ids:
+        for provision_id, kpi, target in KpiTarget.objects.filter(
+            provision_id__in=ids, academic_year=year
+        ).values_list("provision_id", "kpi", "target"):
+            targets[(provision_id, kpi)] = target
+    out = {}
+    for provision in provisions:
+        hide = suppress(provision) if callable(suppress) else suppress
+        measures = _measures(by_provision[provision.pk], year)
+        out[provision.pk] = [
+            _kpi_row(kpi, measures[kpi], targets.get((provision.pk, kpi.value)), hide) for kpi in Kpi
+        ]
+    return out
 
 
 def provision_kpis(provision: BehaviourProvision, year: int | None = None, *, suppress: bool) -> list[KpiRow]:
     """Targets against actuals for one provision and school year.
 
     `suppress` is on for viewers outside the provision (partnership lead, LA officer): a count
-    of pupils from 1 to 4 shows as "<5", and a rate or average resting on fewer than five
-    pupils or placements is not shown, since it could point at a child.
+    from 1 to 4 shows as "<5"; a rate or average resting on fewer than five pupils or
+    placements is not shown, nor a reintegration rate that would let a reader count 1 to 4
+    pupils who did (or did not) return home; and how many pupils or placements a figure
+    rests on is given only as "fewer than 5" or "5 or more", so it cannot turn a rate back
+    into a count.
     """
     year = year if year is not None else academic_year_of(timezone.localdate())
-    actuals = kpi_actuals(provision, year)
-    targets = {t.kpi: t.target for t in KpiTarget.objects.filter(provision=provision, academic_year=year)}
-    out = []
-    for kpi in Kpi:
-        actual, basis = actuals[kpi]
-        lower = kpi in KPI_LOWER_IS_BETTER
-        target = targets.get(kpi)
-        shown = _shown(kpi, actual, basis, suppress)
-        hidden = shown in (SMALL, SUPPRESSED)
-        met = None
-        if target is not None and actual is not None and not hidden:
-            met = actual <= target if lower else actual >= target
-        out.append(
-            KpiRow(
-                kpi=kpi.value,
-                label=kpi.label,
-                target=target,
-                actual=None if hidden else actual,
-                shown=shown,
-                basis=basis,
-                met=met,
-                lower_is_better=lower,
-            )
-        )
-    return out
+    return kpis_of_provisions([provision], year, suppress=suppress)[provision.pk]
 
 
-SUPPRESSED = "suppressed"
+def _kpi_row(kpi: Kpi, measure: _Measure, target: Decimal | None, suppress: bool) -> KpiRow:
+    lower = kpi in KPI_LOWER_IS_BETTER
+    shown = _shown(kpi, measure, suppress)
+    hidden = shown in (SMALL, NOT_SHOWN)
+    actual = None if hidden else measure.value
+    met = None
+    if target is not None and actual is not None:
+        met = actual <= target if lower else actual >= target
+    return KpiRow(
+        kpi=kpi.value,
+        label=kpi.label,
+        target=target,
+        actual=actual,
+        shown=shown,
+        basis=None if suppress else measure.basis,
+        basis_shown=_basis_shown(kpi, measure.basis, suppress),
+        met=met,
+        lower_is_better=lower,
+    )
 
 
-def _shown(kpi: str, actual: Decimal | None, basis: int, suppress: bool) -> str:
+def _figure(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _shown(kpi: str, measure: _Measure, suppress: bool) -> str:
+    actual, basis = measure.value, measure.basis
     if actual is None:
-        return "–"
+        return NOTHING_YET
     if not suppress:
-        return f"{actual.normalize():f}"
+        return _figure(actual)
     if kpi in (Kpi.PUPILS_PLACED, Kpi.SUSPENSIONS):
         return str(suppress_count(int(actual)))
     if kpi == Kpi.SCHOOLS_SERVED:
         # A count of schools, not of pupils; shown unless the pupils behind it are few.
-        return SUPPRESSED if 0 < basis < 5 else f"{actual.normalize():f}"
-    return SUPPRESSED if basis < 5 else f"{actual.normalize():f}"
+        return NOT_SHOWN if is_small(basis) else _figure(actual)
+    if basis < SMALLEST_SHOWN:
+        return NOT_SHOWN
+    if measure.part is not None and (is_small(measure.part) or is_small(basis - measure.part)):
+        return NOT_SHOWN
+    return _figure(actual)
+
+
+def _basis_shown(kpi: str, basis: int, suppress: bool) -> str:
+    one, many = KPI_BASIS[kpi]
+    if not suppress:
+        return f"{basis} {one if basis == 1 else many}"
+    if basis == 0:
+        return f"no {many}"
+    if KPI_BASIS[kpi] == KPI_BASIS[Kpi.PUPILS_PLACED]:
+        # The same count the table shows as "Pupils placed", suppressed the same way.
+        return f"{suppress_count(basis)} {many}"
+    return f"{'fewer than 5' if is_small(basis) else '5 or more'} {many}"
+
+
+def check_kpi_target(kpi: str, target: Decimal | None) -> None:
+    """Whether `target` is a target `kpi` can have (None clears it), else ValidationError."""
+    if kpi not in Kpi.values:
+        raise ValidationError({"kpi": "Choose one of the KPIs: " + ", ".join(Kpi.values) + "."})
+    if target is None:
+        return
+    if not target.is_finite():
+        raise ValidationError({"target": "Enter a number."})
+    if target < 0:
+        raise ValidationError({"target": "A target cannot be negative."})
+    if kpi in PERCENT_KPIS and target > 100:
+        raise ValidationError({"target": "A percentage is at most 100."})
+    if target > LARGEST_TARGET:
+        raise ValidationError({"target": f"A target is at most {LARGEST_TARGET:,}."})
+    if kpi in COUNT_KPIS and target != target.to_integral_value():
+        raise ValidationError({"target": "A count is a whole number."})
+    if target != _one_place(target):
+        raise ValidationError({"target": "Use at most one decimal place."})
 
 
 def kpi_target_set(
@@ -492,21 +623,26 @@ def kpi_target_set(
         or scope.role == "system",
         "Only the partnership's lead sets its provisions' targets.",
     )
-    if kpi not in Kpi.values:
-        raise ValidationError({"kpi": "Unknown KPI."})
-    if target is not None and target < 0:
-        raise ValidationError({"target": "A target cannot be negative."})
-    if target is not None and kpi in (Kpi.REINTEGRATION_RATE, Kpi.ATTENDANCE_RATE) and target > 100:
-        raise ValidationError({"target": "A percentage target is at most 100."})
+    if not FIRST_KPI_YEAR <= year <= LAST_KPI_YEAR:
+        raise ValidationError({"year": f"Choose a school year from {FIRST_KPI_YEAR} to {LAST_KPI_YEAR}."})
+    check_kpi_target(kpi, target)
     existing = KpiTarget.objects.filter(provision=provision, academic_year=year, kpi=kpi).first()
+    detail = {"provision": provision.pk, "year": year, "kpi": kpi}
     if target is None:
         if existing is not None:
-            existing.delete()
+            pk = existing.pk
+            with transaction.atomic():
+                existing.delete()
+                audit(request, Action.DELETE, object_type="schools.kpitarget", object_id=pk, detail=detail)
         return None
+    if existing is not None and existing.target == target:
+        return existing  # nothing changes, nothing to log
     row = existing or KpiTarget(
         partnership_id=provision.partnership_id, provision=provision, academic_year=year, kpi=kpi
     )
     row.target = target
     row.updated_by = acting_user(request)
-    save_or_refuse(row, "Someone set this target at the same moment; reload and check.")
+    with transaction.atomic():
+        save_or_refuse(row, "Someone set this target at the same moment; reload and check.")
+        audit(request, Action.UPDATE if existing else Action.CREATE, row, detail=detail)
     return row

@@ -580,6 +580,8 @@ def enrolment_update(
 ) -> list[str]:
     """Change a pupil's place in a group: dates, entry and exit results, note, and whether it
     counts as a strategy tried. Recording the exit result reviews that strategy."""
+    # Before the lock: row security hides a row this school may not change from FOR UPDATE.
+    enrolment.check_writable()
     enrolment = (
         Enrolment.objects.select_for_update(of=("self",))
         .select_related("group__provision", "pupil", "strategy_tried")

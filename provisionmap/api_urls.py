@@ -88,3 +88,37 @@ urlpatterns += [
         name="budget-spend-approve",
     ),
 ]
+
+# Placements in behaviour provisions: refer, start, progress, end, withdraw (issue 6).
+# Imported here so this block is appended whole.
+from interventions import api_placements  # noqa: E402
+
+urlpatterns += [
+    path("placements/", api_placements.PlacementList.as_view(), name="placement-list"),
+    path("placements/<int:pk>/", api_placements.PlacementDetail.as_view(), name="placement-detail"),
+    path("placements/<int:pk>/start/", api_placements.PlacementStart.as_view(), name="placement-start"),
+    path(
+        "placements/<int:pk>/progress/", api_placements.PlacementProgress.as_view(), name="placement-progress"
+    ),
+    path("placements/<int:pk>/end/", api_placements.PlacementEnd.as_view(), name="placement-end"),
+    path(
+        "placements/<int:pk>/withdraw/", api_placements.PlacementWithdraw.as_view(), name="placement-withdraw"
+    ),
+]
+
+# Transfers of pupils between schools of an LA (issue 6). Imported here so this block is
+# appended whole.
+from pupils import api_transfers  # noqa: E402
+
+urlpatterns += [
+    path("transfers/", api_transfers.TransferListCreate.as_view(), name="transfer-list"),
+    path("transfers/<int:pk>/", api_transfers.TransferDetail.as_view(), name="transfer-detail"),
+]
+
+# Behaviour provision KPIs with the partnership's targets (issue 6). Imported here so this
+# block is appended whole.
+from interventions import api_kpis  # noqa: E402
+
+urlpatterns += [
+    path("partnerships/<int:pk>/kpis/", api_kpis.PartnershipKpis.as_view(), name="partnership-kpis"),
+]

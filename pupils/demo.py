@@ -237,12 +237,15 @@ def seed_pupils(schools: list[School], *, today: date | None = None) -> int:
     """Create each school's demo pupils once; re-running adds nothing."""
     today = today or date.today()
     made = 0
+    # UPNs on any demo school's roll: a pupil the demo transferred (seed_transfers) keeps
+    # their UPN at their new school, and is not made again at the old one.
+    with transaction.atomic(), tenant_scope(TenantScope.system(schools=[s.pk for s in schools])):
+        existing = set(Pupil.objects.values_list("upn", flat=True))
     for school in schools:
         size, years = ROLL.get(school.phase, (300, [7, 8, 9]))
         rng = random.Random(f"demo-pupils-{school.urn}")  # noqa: S311 - repeatable demo data, not secrets
         wanted = [_pupil(school, serial, years, rng, today) for serial in range(1, size + 1)]
         with transaction.atomic(), tenant_scope(TenantScope.for_school(school.pk)):
-            existing = set(Pupil.objects.values_list("upn", flat=True))
             new = Pupil.objects.bulk_create([p for p in wanted if p.upn not in existing])
             _history(school, new, rng, today)
             made += len(new)

@@ -71,6 +71,16 @@ def transfers_in_scope() -> QuerySet[Transfer]:
     )
 
 
+def transfers_sent(scope) -> QuerySet[Transfer]:
+    """Transfers out of the scope's school."""
+    return transfers_in_scope().filter(school_id__in=scope.write_school)
+
+
+def transfers_received(scope) -> QuerySet[Transfer]:
+    """Transfers into the scope's school (the rows are the sending schools', read by grant)."""
+    return transfers_in_scope().filter(to_school_id__in=scope.write_school)
+
+
 def transferred_out(scope) -> QuerySet[Pupil]:
     """Pupils this school sent on: readable by name beside its own records."""
     return Pupil.objects.filter(pk__in=scope.name_pupil).exclude(school_id__in=scope.read_school)

@@ -107,7 +107,9 @@ def pupil_index(request: HttpRequest) -> HttpResponse:
 # --- a pupil's page ----------------------------------------------------------------------
 
 
-def _detail_context(request: HttpRequest, pupil: Pupil) -> dict[str, Any]:
+def _detail_context(request: HttpRequest, pupil: Pupil, *, read_only: bool = False) -> dict[str, Any]:
+    """The pupil's page. `read_only`: what a school recorded about a pupil it has sent on
+    (pupils/views_transfers.py), shown without a form or a link that changes anything."""
     outcomes = sorted(
         pupil.outcomes.all(), key=lambda o: (o.academic_year, TERM_ORDER.get(o.term, 0)), reverse=True
     )
@@ -118,10 +120,11 @@ def _detail_context(request: HttpRequest, pupil: Pupil) -> dict[str, Any]:
     scores = list(pupil.scores.all())
     for score in scores:
         score.score_label = plain_number(score.score)
-    writer = can_write(request)
+    writer = can_write(request) and not read_only
     return {
         **detail_sections(request, pupil, can_write=writer),
         "pupil": pupil,
+        "read_only": read_only,
         # A behaviour provision's staff see what the placement needs, not the census extras.
         "placement_view": require_scope().role == Role.PROVISION_LEAD,
         "area_label": AREA_LABELS.get(pupil.area_of_need, ""),

@@ -39,6 +39,7 @@ class ApiRoot(APIView):
             "behaviour-provisions": "api:behaviour-provision-list",
             "budgets": "api:budget-list",
             "pupils": "api:pupil-list",
+            "transfers": "api:transfer-list",
             "schema": "api:schema",
             "docs": "api:docs",
         }

@@ -93,3 +93,19 @@ def roles_required(roles: Iterable[str]) -> Callable:
 # Partnership budgets (issue 6): appended so this block stays whole.
 for _role in (Role.PARTNERSHIP_LEAD, Role.HEADTEACHER, Role.LA_OFFICER):
     NAVIGATION[_role].append(("Budgets", "schools:budgets"))
+
+# Placements in behaviour provisions (issue 6): appended so this block stays whole.
+for _role in (Role.SENCO, Role.HEADTEACHER, Role.PROVISION_LEAD):
+    NAVIGATION[_role].append(("Placements", "placements:list"))
+
+# Figures for roles over many schools (issue 6): appended so this block stays whole. The
+# overview is their first page after Home; the pages live in interventions (they count
+# pupils), so only url names appear here.
+for _role in (Role.PARTNERSHIP_LEAD, Role.LA_OFFICER):
+    NAVIGATION[_role].insert(1, ("Overview", "partnership:overview"))
+for _role in (Role.PARTNERSHIP_LEAD, Role.LA_OFFICER, Role.PROVISION_LEAD):
+    NAVIGATION[_role].append(("KPIs", "partnership:kpis"))
+
+# Transfers of pupils between schools (issue 6): appended so this block stays whole.
+for _role in (Role.SENCO, Role.HEADTEACHER):
+    NAVIGATION[_role].append(("Transfers", "transfers:list"))

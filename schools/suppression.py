@@ -25,7 +25,7 @@ shown as "<5", at least two values are consistent with everything shown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 SMALL = "<5"  # a count from 1 to 4
@@ -73,11 +73,17 @@ def suppress_table(
     label_key: str = "label",
     row_totals: bool = True,
     column_totals: bool = True,
+    hide: Collection[tuple[int | str, str]] = (),
 ) -> SuppressedTable:
     """Suppress a table of counts. Each row is a dict with `label_key` and one int per column.
 
     Totals are always computed here from the true counts (never passed in), so the table and
     its totals cannot disagree. Turning a kind of total off removes its lines from the rule.
+
+    `hide` names cells that must not be shown exactly whatever this table alone needs, as
+    (row index or TOTAL, column name or TOTAL): cells another table shows the same figure of
+    and hides (an LA table's partnership row is that partnership's totals row). Each starts
+    hidden, and secondary suppression protects the small cells around it as usual.
     """
     n, m = len(rows), len(columns)
     values: dict[Cell, int] = {}
@@ -98,7 +104,11 @@ def suppress_table(
 
     lines = _lines(n, m, row_totals=row_totals, column_totals=column_totals)
     small = {cell for cell, value in values.items() if is_small(value)}
-    hidden = suppress_cells(values, lines, small)
+    forced = {_cell_of(where, n, m, list(columns)) for where in hide} - small
+    # A 0 is never hidden (an "x" tells the reader 5 or more), and a cell missing from the
+    # table (a total turned off) has nothing to hide.
+    forced = {c for c in forced if c in values and values[c] > 0}
+    hidden = suppress_cells(values, lines, small, hidden=forced)
     withheld = bool(small) and any(
         lo == hi for c, (lo, hi) in _ranges(values, lines, small, hidden).items() if c in small
     )
@@ -129,6 +139,13 @@ def suppress_table(
     return SuppressedTable(label_key, list(columns), out_rows, totals, suppressed, withheld)
 
 
+def _cell_of(where: tuple[int | str, str], n: int, m: int, columns: list[str]) -> Cell:
+    row, column = where
+    i = n if row == TOTAL else int(row)
+    j = m if column == TOTAL else columns.index(column)
+    return (i, j)
+
+
 @dataclass(frozen=True)
 class Line:
     """Cells that add up to a total: `parts` sum to `total`."""
@@ -153,14 +170,17 @@ def _lines(n: int, m: int, *, row_totals: bool, column_totals: bool) -> list[Lin
     return lines
 
 
-def suppress_cells(values: dict[Cell, int], lines: list[Line], small: set[Cell]) -> set[Cell]:
+def suppress_cells(
+    values: dict[Cell, int], lines: list[Line], small: set[Cell], *, hidden: set[Cell] | None = None
+) -> set[Cell]:
     """Secondary suppression (rule 2 above): the cells to hide besides the small ones.
 
     Each round hides one more cell: first on any line with a single hidden cell; then, when
     working out what a reader could narrow each cell down to (`_ranges`) still pins a small
     cell to one value, on a line through that cell. Rounds run until neither applies.
+    `hidden` holds cells hidden from the start (see `suppress_table`'s `hide`).
     """
-    hidden: set[Cell] = set()
+    hidden = set(hidden or ())
     crossing: dict[Cell, list[Line]] = {}
     for line in lines:
         for cell in line.cells:

@@ -548,3 +548,179 @@ ROUTES.update(
         ),
     }
 )
+
+
+# --- placements in behaviour provisions (appended as one block) --------------------------------
+
+
+def _partnership_provision_id(t: Target) -> int | None:
+    """The behaviour provision serving the target school's partnership (a sibling school's
+    target names none of its own)."""
+    if t.provision is not None:
+        return t.provision.pk
+    return (
+        BehaviourProvision.objects.filter(partnership_id=t.school.partnership_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _provision_placement(t: Target) -> dict | None:
+    """A placement of the target's first pupil in its partnership's provision: referred now
+    if the pupil has none (the sweep's own writes may start or end it later)."""
+    from decimal import Decimal
+
+    from interventions.models import ProvisionPlacement
+    from interventions.placements import placement_refer
+
+    provision_id = _partnership_provision_id(t)
+    if provision_id is None:
+        return None
+    pupil = t.pupils[0]
+    with transaction.atomic(), _system_scope(t):
+        placement = ProvisionPlacement.objects.filter(pupil_id=pupil.pk).order_by("id").first()
+        if placement is None:
+            today = timezone.localdate()
+            placement = placement_refer(
+                None,
+                Pupil.objects.get(pk=pupil.pk),
+                provision=BehaviourProvision.objects.get(pk=provision_id),
+                referred_on=today,
+                referral_reason="Swept",
+                consent_on=today,
+                consent_note="Swept",
+                pattern="part_time",
+                days_per_week=Decimal(2),
+                # The target's provision may not take the pupil's key stage: met in advance.
+                mdt_meeting_on=today,
+                mdt_note="Swept",
+                ehc_exception="Swept",
+            )
+        return {"pk": placement.pk}
+
+
+def _referral_body(t: Target, prefix: str = "") -> dict | None:
+    provision_id = _partnership_provision_id(t)
+    if provision_id is None:
+        return None
+    body = {
+        "provision": provision_id,
+        "referred_on": _today(),
+        "referral_reason": "Swept",
+        "consent_on": _today(),
+        "consent_note": "Swept",
+        "pattern": "part_time",
+        "days_per_week": "2",
+        "mdt_meeting_on": _today(),
+        "mdt_note": "Swept",
+    }
+    return {prefix + k: v for k, v in body.items()}
+
+
+_START = {"starts_on": _today}
+_PROGRESS = {"attendance_percent": lambda: "90", "suspensions": lambda: "0"}
+_END = {"ends_on": _today, "exit_outcome": lambda: "returned"}
+_WITHDRAW = {"note": lambda: "Swept"}
+
+
+def _change_body(fields: dict, prefix: str = "") -> Callable[[Target], dict]:
+    return lambda t: {f"{prefix}{name}": make() for name, make in fields.items()}
+
+
+ROUTES.update(
+    {
+        "placements:refer": Route(kwargs=lambda t: {"pupil_pk": t.pupils[0].pk}, post=_referral_body),
+        "placements:detail": Route(kwargs=_provision_placement),
+        "placements:start": Route(kwargs=_provision_placement, post=_change_body(_START, "start-")),
+        "placements:progress": Route(kwargs=_provision_placement, post=_change_body(_PROGRESS, "progress-")),
+        "placements:end": Route(kwargs=_provision_placement, post=_change_body(_END, "end-")),
+        "placements:withdraw": Route(kwargs=_provision_placement, post=_change_body(_WITHDRAW, "withdraw-")),
+        # No id in the address, but the pupil and provision in the body: a 400 if not the caller's.
+        "api:placement-list": Route(
+            post=lambda t: None if (b := _referral_body(t)) is None else {**b, "pupil": t.pupils[0].pk},
+            body_ids=True,
+        ),
+        "api:placement-detail": Route(kwargs=_provision_placement, api_writes=True),
+        "api:placement-start": Route(kwargs=_provision_placement, post=_change_body(_START)),
+        "api:placement-progress": Route(kwargs=_provision_placement, post=_change_body(_PROGRESS)),
+        "api:placement-end": Route(kwargs=_provision_placement, post=_change_body(_END)),
+        "api:placement-withdraw": Route(kwargs=_provision_placement, post=_change_body(_WITHDRAW)),
+    }
+)
+
+
+# --- behaviour provision KPIs, and the partnership and LA overviews (appended as one block) --
+
+
+def _kpi_targets_body(t: Target) -> dict | None:
+    if t.provision is None:
+        return None
+    return {"year": _academic_year(), f"p{t.provision.pk}-pupils_placed": "6"}
+
+
+def _kpi_target_api_body(t: Target) -> dict | None:
+    if t.provision is None:
+        return None
+    return {"provision": t.provision.pk, "year": _academic_year(), "kpi": "pupils_placed", "target": "6"}
+
+
+ROUTES.update(
+    {
+        "partnership:kpi-targets": Route(
+            kwargs=lambda t: {"provision_id": t.provision.pk} if t.provision else None, post=_kpi_targets_body
+        ),
+        "partnership:partnership-overview": Route(
+            kwargs=lambda t: {"pk": t.partnership.pk} if t.partnership else None
+        ),
+        # The address names the partnership (404 outside the scope) before the body is read.
+        "api:partnership-kpis": Route(
+            kwargs=lambda t: {"pk": t.partnership.pk} if t.partnership else None,
+            post=_kpi_target_api_body,
+            api_writes=True,
+        ),
+    }
+)
+
+
+# --- transfers of pupils between schools (appended as one block) -------------------------------
+
+
+def _transfer_id(t: Target) -> int:
+    """A transfer out of the target's school: a pupil made for it, sent to a school made for
+    it in the same LA (so no school a sweeping role belongs to receives anyone)."""
+    from pupils.models import Transfer
+    from pupils.transfers import transfer_pupil
+    from tests.factories import PupilFactory, SchoolFactory
+
+    la_id = t.school.local_authority_id
+    with (
+        transaction.atomic(),
+        tenant_scope(TenantScope.system(schools=[t.school.pk], local_authorities=[la_id])),
+    ):
+        transfer = Transfer.objects.filter(school_id=t.school.pk).first()
+        if transfer is None:
+            pupil = PupilFactory(school=t.school, last_name="Swept")
+            receiving = SchoolFactory(local_authority_id=la_id, name=f"Swept receiving school {t.school.pk}")
+            transfer = transfer_pupil(
+                None, pupil, to_school=receiving, reason="moving_home", transferred_on=timezone.localdate()
+            )
+        return transfer.pk
+
+
+def _transfer_body(t: Target) -> dict:
+    """A transfer of the target's first pupil to its own school: refused by the form and the
+    service (so the sweep moves no one), but only after the pupil is looked up."""
+    return {"to_school": t.school.pk, "reason": "transition", "transferred_on": _today(), "note": "Swept"}
+
+
+ROUTES.update(
+    {
+        "pupils:transfer": Route(kwargs=lambda t: {"pk": t.pupils[0].pk}, post=_transfer_body),
+        "transfers:detail": Route(kwargs=lambda t: {"pk": _transfer_id(t)}),
+        "api:transfer-detail": Route(kwargs=lambda t: {"pk": _transfer_id(t)}, api_writes=True),
+        # No id in the address, but the pupil in the body: a 400 if not the caller's.
+        "api:transfer-list": Route(
+            post=lambda t: {**_transfer_body(t), "pupil": t.pupils[0].pk}, body_ids=True
+        ),
+    }
+)

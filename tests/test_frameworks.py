@@ -130,12 +130,16 @@ def test_an_la_cannot_write_a_framework_into_another_la(tenant, other):
     # The service refuses first; under it, the database refuses the row as well.
     with pytest.raises(PermissionDenied), transaction.atomic(), tenant_scope(la_scope(tenant.la)):
         framework_copy_for_la(la=other.la, template_key="four-tier")
+    # A plain save is refused by the model with the reason; a bulk insert skips save(), and
+    # the database refuses the row itself.
+    with pytest.raises(PermissionDenied), transaction.atomic(), tenant_scope(la_scope(tenant.la)):
+        Framework.objects.create(local_authority=other.la, slug="sneaked", name="Sneaked")
     with (
         pytest.raises(DatabaseError, match="row-level security"),
         transaction.atomic(),
         tenant_scope(la_scope(tenant.la)),
     ):
-        Framework.objects.create(local_authority=other.la, slug="sneaked", name="Sneaked")
+        Framework.objects.bulk_create([Framework(local_authority=other.la, slug="sneaked", name="Sneaked")])
 
 
 def test_copying_a_template_twice_is_refused_and_loading_skips_it(tenant):

@@ -76,6 +76,10 @@ def target_of(t: Tenant, *, sibling: bool = False, membership=None) -> Target:
 
 
 def request(client, name: str, route: Route, target: Target, method: str):
+    if route.kwargs is None and method != "POST":
+        # Only its body names the target (an API list's POST): its other methods aim at
+        # nothing, and test_pages_and_lists_show_nothing_of_another_tenant covers its GET.
+        return None
     kwargs = route.kwargs(target) if route.kwargs else {}
     if kwargs is None:
         return None
@@ -144,7 +148,11 @@ def test_pages_and_lists_show_nothing_of_another_tenant(client, tenant, other, r
         forbidden.append(tenant.neighbour.name)  # another partnership's school
     failures = []
     for name, pattern, conv in all_routes():
-        if conv or exempt(name, pattern) or name in ROUTES or "<" in pattern:
+        # Routes with ids in the address are the test above's; a list whose POST names ids in
+        # its body (registered there for that POST) is still read here.
+        if conv or exempt(name, pattern) or "<" in pattern:
+            continue
+        if name in ROUTES and ROUTES[name].kwargs is not None:
             continue
         url = reverse(name)
         for method, response in (("GET", client.get(url)), ("POST", client.post(url, {"q": "Pupil"}))):

@@ -11,9 +11,12 @@ from django.db import transaction
 
 from graduated_response.demo import seed_observations_for, seed_placements, seed_plans
 from interventions.demo import seed_interventions
+from interventions.demo_placements import seed_provision_placements
 from pupils.demo import seed_pupils
+from pupils.demo_transfers import seed_transfers
 from schools.demo import seed_organisations, seed_term_dates, seed_users
 from schools.demo_budgets import seed_budgets
+from schools.demo_kpis import seed_kpi_targets
 from schools.demo_partnership import seed_partnership_records
 
 
@@ -30,6 +33,7 @@ class Command(BaseCommand):
             seed_term_dates(world.la)
         seed_partnership_records(world)
         seed_budgets(world)
+        seed_kpi_targets(world)
         seed_pupils(world.schools)
         # The LA's graduated-response frameworks; skips those it already has. Its report
         # is kept out of stdout, which --json keeps for the credentials alone.
@@ -38,6 +42,9 @@ class Command(BaseCommand):
         seed_plans(world.la, world.schools)
         seed_observations_for(world.la, world.schools)
         seed_interventions(world.la, world.schools)
+        seed_provision_placements(world.provision)
+        # Last: a transfer takes the pupil's whole history with them.
+        seed_transfers(world.la)
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return
