@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 from graduated_response import observations as obs
 from graduated_response.models import BehaviourObservation, SupportPlan
 from pupils.api import PupilAccess, _pupil
-from pupils.selectors import pupil_list
+from pupils.selectors import pupil_named_in_body
 from pupils.serializers import as_drf_error
-from schools.access import get_in_scope_or_404, get_named_in_body_or_400
+from schools.access import get_in_scope_or_404
 from schools.audit import Action, audit
 from schools.tenancy import require_scope
 
@@ -130,13 +130,7 @@ class ObservationListCreate(generics.GenericAPIView):
         form = ObservationWriteSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
-        pupil = get_named_in_body_or_400(
-            request._request,
-            pupil_list(require_scope(), include_leavers=True),
-            data.pop("pupil"),
-            field="pupil",
-            message="No pupil with this id is on your school's record.",
-        )
+        pupil = pupil_named_in_body(request._request, data.pop("pupil"))
         plan_id = data.pop("plan", None)
         plan = None
         if plan_id is not None:

@@ -22,9 +22,9 @@ from graduated_response.models import (
 )
 from graduated_response.placements import current_placement
 from pupils.api import PupilAccess
-from pupils.selectors import RegisterFilters, pupil_register
+from pupils.selectors import RegisterFilters, pupil_named_in_body, pupil_register
 from pupils.serializers import as_drf_error
-from schools.access import get_in_scope_or_404, get_named_in_body_or_400
+from schools.access import get_in_scope_or_404
 from schools.audit import Action, audit
 from schools.tenancy import require_scope
 
@@ -253,13 +253,7 @@ class SupportPlanList(generics.GenericAPIView):
         form = PlanCreate(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
-        pupil = get_named_in_body_or_400(
-            request._request,
-            pupil_register(require_scope(), RegisterFilters(include_leavers=True)),
-            data.pop("pupil"),
-            field="pupil",
-            message="No pupil with this id is on your school's record.",
-        )
+        pupil = pupil_named_in_body(request._request, data.pop("pupil"))
         placement = current_placement(pupil)
         try:
             plan = plans.plan_create(

@@ -30,7 +30,7 @@ from interventions.selectors_placements import (
     provisions_taking,
     with_pupils,
 )
-from pupils.selectors import pupil_list
+from pupils.selectors import pupil_named_in_body
 from pupils.serializers import as_drf_error
 from schools.access import get_in_scope_or_404, get_named_in_body_or_400
 from schools.api_auth import PupilLevel
@@ -253,13 +253,7 @@ class PlacementList(generics.GenericAPIView):
         form = PlacementReferWrite(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
-        pupil = get_named_in_body_or_400(
-            request._request,
-            pupil_list(require_scope(), include_leavers=True),
-            data.pop("pupil"),
-            field="pupil",
-            message="No pupil with this id is on your school's record.",
-        )
+        pupil = pupil_named_in_body(request._request, data.pop("pupil"))
         provision = get_named_in_body_or_400(
             request._request,
             provisions_taking(pupil),

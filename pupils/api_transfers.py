@@ -19,10 +19,10 @@ from rest_framework.views import APIView
 
 from pupils.forms_transfers import NOTE_LIMIT
 from pupils.models import Transfer
-from pupils.selectors import pupil_list
+from pupils.selectors import pupil_named_in_body
 from pupils.serializers import as_drf_error
 from pupils.transfers import transfer_pupil, transfers_in_scope, transfers_received, transfers_sent
-from schools.access import get_in_scope_or_404, get_named_in_body_or_400
+from schools.access import get_in_scope_or_404
 from schools.api_auth import PupilLevel
 from schools.audit import Action, audit
 from schools.models import RECORD_KEEPERS, School
@@ -154,13 +154,7 @@ class TransferListCreate(generics.GenericAPIView):
         form = TransferWriteSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        pupil = get_named_in_body_or_400(
-            request._request,
-            pupil_list(require_scope(), include_leavers=True),
-            data["pupil"],
-            field="pupil",
-            message="No pupil with this id is on your school's register.",
-        )
+        pupil = pupil_named_in_body(request._request, data["pupil"])
         to_school = _receiving_school(data["to_school"])
         try:
             record = transfer_pupil(

@@ -9,8 +9,9 @@ from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from pupils.codes import needs_in_area
 from pupils.models import Pupil
+from schools.access import get_named_in_body_or_400
 from schools.models import Role
-from schools.tenancy import TenantScope
+from schools.tenancy import TenantScope, require_scope
 
 # Sort keys a user may choose, and the ordering each means.
 SORTS = {
@@ -102,3 +103,15 @@ def pupil_register(scope: TenantScope, filters: RegisterFilters) -> QuerySet[Pup
 
 def pupil_history(pupil: Pupil):
     return pupil.sen_history.select_related("recorded_by").order_by("-start_date", "-id")
+
+
+def pupil_named_in_body(request, pk: object) -> Pupil:
+    """A pupil a request body names by id: one the register shows the scope (leavers too),
+    else a 400 that says nothing of whether the id exists elsewhere (schools.access)."""
+    return get_named_in_body_or_400(
+        request,
+        pupil_list(require_scope(), include_leavers=True),
+        pk,
+        field="pupil",
+        message="No pupil with this id is on your school's record.",
+    )

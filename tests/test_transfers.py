@@ -422,7 +422,7 @@ def test_a_pupil_of_another_school_is_a_404_in_the_browser_and_a_400_in_the_api(
         assert transfer_in_browser(sender, foreign, tenant.neighbour).status_code == 404
         refused = api_transfer(sender, foreign, tenant.neighbour.pk)
         assert refused.status_code == 400
-        assert refused.json() == {"pupil": ["No pupil with this id is on your school's register."]}
+        assert refused.json() == {"pupil": ["No pupil with this id is on your school's record."]}
     assert not PupilGrant.objects.exists()  # no transfer, so no grant
 
 
