@@ -259,7 +259,14 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULE: dict = {}
+# Report builds: stopped softly, then hard; a build's lease on its request outlasts the hard
+# limit, and the broker's visibility timeout (above) outlasts both, so none runs twice.
+REPORT_SOFT_TIME_LIMIT = int(os.environ.get("REPORT_SOFT_TIME_LIMIT", "240"))
+REPORT_TIME_LIMIT = int(os.environ.get("REPORT_TIME_LIMIT", "300"))
+CELERY_BEAT_SCHEDULE: dict = {
+    # Requests whose message was lost or whose worker died go back on the queue.
+    "sweep-reports": {"task": "reports.sweep_reports", "schedule": 300.0},
+}
 
 # --- Logging: no pupil data in logs ------------------------------------------------------
 LOGGING = {

@@ -84,6 +84,8 @@ def read_write_sql(connection, model) -> tuple[str, str, str]:
         read.append(_pupil_sql(connection, model, model.pupil_path))
     if model.pupil_row:
         read.append(f"{_q(connection, model._meta.pk.column)} = ANY (pm_ids('pm.name_pupil'))")
+    if model.shared_can_add:
+        own = " OR ".join(f"({w})" for w in write)
     return " OR ".join(f"({r})" for r in read), " OR ".join(f"({w})" for w in write), own
 
 

@@ -173,6 +173,9 @@ def scope_for_membership(membership: Membership) -> TenantScope:
             ),
             read_partnership=frozenset(membership.local_authority.partnerships.values_list("pk", flat=True)),
             read_local_authority=frozenset({la_id}),
+            # The LA's own figures (its overview reports) are its officers' alone.
+            read_la_figures=frozenset({la_id}),
+            write_la_figures=frozenset({la_id}),
         )
     if role is Role.LA_ADMIN:
         la = frozenset({membership.local_authority_id})

@@ -25,13 +25,16 @@ def tenant_payload(scope: TenantScope) -> dict[str, Any]:
     """What a task needs to rebuild `scope`: the membership if there is one, else the ids."""
     if scope.membership_id is not None:
         return {"membership_id": scope.membership_id}
-    return {
-        "system": {
-            "schools": sorted(scope.write_school),
-            "partnerships": sorted(scope.write_partnership),
-            "local_authorities": sorted(scope.write_local_authority),
-        }
+    named = {
+        "schools": scope.write_school,
+        "partnerships": scope.write_partnership,
+        "local_authorities": scope.write_local_authority,
+        "provisions": scope.write_provision,
+        "la_figures": scope.write_la_figures,
+        "count_schools": scope.count_school,
+        "count_provisions": scope.count_provision,
     }
+    return {"system": {key: sorted(ids) for key, ids in named.items() if ids or key == "schools"}}
 
 
 def scope_from_payload(payload: dict[str, Any]) -> TenantScope:

@@ -30,8 +30,10 @@ logger = logging.getLogger(__name__)
 # The tenant keys a table can be owned by, and the database settings that carry them.
 TENANT_KEYS = ("school", "partnership", "local_authority")
 # Keys that share a row with a second party besides its owner (a placement with the
-# behaviour provision it is in): `TenantModel.shared_with` names the column.
-SHARED_KEYS = ("provision",)
+# behaviour provision it is in): `TenantModel.shared_with` names the column. `la_figures` is
+# an LA's figures for its officers (reports across its partnerships), which the LA's schools,
+# though they read its reference data, never see.
+SHARED_KEYS = ("provision", "la_figures")
 
 
 class UnscopedQueryError(RuntimeError):
@@ -73,6 +75,8 @@ class TenantScope:
     read_local_authority: frozenset[int] = field(default_factory=frozenset)
     write_local_authority: frozenset[int] = field(default_factory=frozenset)
     read_provision: frozenset[int] = field(default_factory=frozenset)
+    read_la_figures: frozenset[int] = field(default_factory=frozenset)
+    write_la_figures: frozenset[int] = field(default_factory=frozenset)
     write_provision: frozenset[int] = field(default_factory=frozenset)
     count_provision: frozenset[int] = field(default_factory=frozenset)
     read_pupil: frozenset[int] = field(default_factory=frozenset)
@@ -111,17 +115,29 @@ class TenantScope:
         schools: Iterable[int] = (),
         partnerships: Iterable[int] = (),
         local_authorities: Iterable[int] = (),
+        provisions: Iterable[int] = (),
+        la_figures: Iterable[int] = (),
+        count_schools: Iterable[int] = (),
+        count_provisions: Iterable[int] = (),
     ) -> TenantScope:
-        """An explicit scope for operator commands: names every tenant it touches."""
+        """An explicit scope for operator commands and scheduled work: names every tenant it
+        touches (schools it may only count, for reports outside a school, apart)."""
         s, p, la = frozenset(schools), frozenset(partnerships), frozenset(local_authorities)
+        pr, figures = frozenset(provisions), frozenset(la_figures)
         return cls(
             role="system",
             read_school=s,
             write_school=s,
+            count_school=frozenset(count_schools),
             read_partnership=p,
             write_partnership=p,
             read_local_authority=la,
             write_local_authority=la,
+            read_provision=pr,
+            write_provision=pr,
+            count_provision=frozenset(count_provisions),
+            read_la_figures=figures,
+            write_la_figures=figures,
             pupil_level=True,
         )
 
@@ -288,6 +304,9 @@ class TenantModel(models.Model):
     pupil_row: bool = False
     # A second party that may read and change the row: {column: shared key}.
     shared_with: dict[str, str] = {}
+    # Whether a party in `shared_with` may also add and remove rows (a row with several
+    # possible owners, such as a report request for a school, a provision or a partnership).
+    shared_can_add: bool = False
 
     objects = TenantManager()
 
@@ -321,7 +340,7 @@ def writable(row: TenantModel, scope: TenantScope, *, owner: bool = False) -> bo
     a second party it is shared with may change it too, but not add or remove one."""
     if getattr(row, f"{row.tenant_key}_id") in scope.ids(row.tenant_key, write=True):
         return True
-    return not owner and any(
+    return (row.shared_can_add or not owner) and any(
         getattr(row, f"{column}_id") in scope.ids(key, write=True) for column, key in row.shared_with.items()
     )
 
