@@ -6,50 +6,204 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('pupils', '0002_transfer'),
-        ('schools', '0006_pupil_grants_kpi_targets'),
+        ("pupils", "0002_transfer"),
+        ("schools", "0006_pupil_grants_kpi_targets"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportRequest',
+            name="ReportRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('school_termly', 'School termly provision report'), ('provision_termly', 'Behaviour provision termly report'), ('partnership_annual', 'Partnership annual report to the LA'), ('financial_quarterly', 'Quarterly financial report'), ('pupil_provision_map', 'Provision map for parents and carers'), ('pupil_profile', 'One-page profile'), ('transition_record', 'Transition record'), ('la_overview', 'LA overview across partnerships')], max_length=20)),
-                ('scope_type', models.CharField(choices=[('school', 'School'), ('provision', 'Behaviour provision'), ('partnership', 'Partnership'), ('local_authority', 'Local authority'), ('pupil', 'Pupil')], max_length=15)),
-                ('period', models.CharField(blank=True, help_text='2025-26, 2025-26-autumn or 2025-26-q1.', max_length=16)),
-                ('version', models.PositiveSmallIntegerField(default=1)),
-                ('status', models.CharField(choices=[('queued', 'Waiting to be built'), ('running', 'Being built'), ('done', 'Ready'), ('failed', 'Failed')], default='queued', max_length=7)),
-                ('scheduled', models.BooleanField(default=False, help_text='Asked for by the schedule, not a person.')),
-                ('requested_at', models.DateTimeField(auto_now_add=True)),
-                ('queued_at', models.DateTimeField(blank=True, help_text='When it was last put on the queue.', null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('lease_until', models.DateTimeField(blank=True, help_text="A running build is another worker's until then.", null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('pdf', models.FileField(blank=True, upload_to='reports/pdf/')),
-                ('snapshot', models.FileField(blank=True, upload_to='reports/snapshot/')),
-                ('pages', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('build_seconds', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('for_local_authority', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.localauthority')),
-                ('local_authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.localauthority')),
-                ('membership', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='schools.membership')),
-                ('partnership', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.partnership')),
-                ('provision', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.behaviourprovision')),
-                ('pupil', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pupils.pupil')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("school_termly", "School termly provision report"),
+                            ("provision_termly", "Behaviour provision termly report"),
+                            ("partnership_annual", "Partnership annual report to the LA"),
+                            ("financial_quarterly", "Quarterly financial report"),
+                            ("pupil_provision_map", "Provision map for parents and carers"),
+                            ("pupil_profile", "One-page profile"),
+                            ("transition_record", "Transition record"),
+                            ("la_overview", "LA overview across partnerships"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "scope_type",
+                    models.CharField(
+                        choices=[
+                            ("school", "School"),
+                            ("provision", "Behaviour provision"),
+                            ("partnership", "Partnership"),
+                            ("local_authority", "Local authority"),
+                            ("pupil", "Pupil"),
+                        ],
+                        max_length=15,
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        blank=True, help_text="2025-26, 2025-26-autumn or 2025-26-q1.", max_length=16
+                    ),
+                ),
+                ("version", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting to be built"),
+                            ("running", "Being built"),
+                            ("done", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=7,
+                    ),
+                ),
+                (
+                    "scheduled",
+                    models.BooleanField(default=False, help_text="Asked for by the schedule, not a person."),
+                ),
+                ("requested_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "queued_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When it was last put on the queue.", null=True
+                    ),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "lease_until",
+                    models.DateTimeField(
+                        blank=True, help_text="A running build is another worker's until then.", null=True
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("pdf", models.FileField(blank=True, upload_to="reports/pdf/")),
+                ("snapshot", models.FileField(blank=True, upload_to="reports/snapshot/")),
+                ("pages", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("build_seconds", models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
+                (
+                    "for_local_authority",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="schools.localauthority",
+                    ),
+                ),
+                (
+                    "local_authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="schools.localauthority",
+                    ),
+                ),
+                (
+                    "membership",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="schools.membership",
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="schools.partnership",
+                    ),
+                ),
+                (
+                    "provision",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="schools.behaviourprovision",
+                    ),
+                ),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="pupils.pupil",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="schools.school",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at', '-id'],
-                'indexes': [models.Index(fields=['status', 'queued_at'], name='report_status_queued')],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'school', 'pupil', 'provision', 'partnership', 'for_local_authority', 'period', 'version'), name='one_report_version', nulls_distinct=False), models.CheckConstraint(condition=models.Q(models.Q(('finished_at__isnull', False), ('status', 'done')), models.Q(('status', 'done'), _negated=True), _connector='OR'), name='finished_report_has_time')],
+                "ordering": ["-requested_at", "-id"],
+                "indexes": [models.Index(fields=["status", "queued_at"], name="report_status_queued")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "kind",
+                            "school",
+                            "pupil",
+                            "provision",
+                            "partnership",
+                            "for_local_authority",
+                            "period",
+                            "version",
+                        ),
+                        name="one_report_version",
+                        nulls_distinct=False,
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("finished_at__isnull", False), ("status", "done")),
+                            models.Q(("status", "done"), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="finished_report_has_time",
+                    ),
+                ],
             },
         ),
     ]
