@@ -39,6 +39,7 @@ def _with_received_pupils(school: School, la: LocalAuthority) -> TenantScope:
     return dataclasses.replace(
         TenantScope.for_school(school.pk, la_id=la.pk),
         read_pupil=frozenset(pupil for pupil, _ in rows),
+        read_pairs=frozenset(rows),
         grant_school=frozenset(records for _, records in rows),
     )
 

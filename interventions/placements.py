@@ -246,10 +246,22 @@ def placement_refer(
     return placement
 
 
-def _grant(placement: ProvisionPlacement) -> PupilGrant | None:
+def _grants(placement: ProvisionPlacement):
     return PupilGrant.objects.filter(
         reason=PupilGrant.Reason.PLACEMENT, source_id=placement.pk, provision_id=placement.provision_id
-    ).first()
+    )
+
+
+def _transition(placement: ProvisionPlacement, from_statuses, **changes) -> None:
+    """Change the placement only if it still stands where this user saw it: two people
+    acting at once (a double click, both sides) cannot both start or end it."""
+    changes["updated_at"] = timezone.now()
+    still = ProvisionPlacement.objects.filter(pk=placement.pk, status__in=list(from_statuses))
+    done = still.update(**changes)
+    if not done:
+        raise ValidationError("Someone changed this placement a moment ago; reload the page and check.")
+    for name, value in changes.items():
+        setattr(placement, name, value)
 
 
 def placement_start(request: HttpRequest | None, placement: ProvisionPlacement, starts_on: date) -> None:
@@ -265,9 +277,7 @@ def placement_start(request: HttpRequest | None, placement: ProvisionPlacement, 
             {"starts_on": "The multidisciplinary meeting must come before the placement starts."}
         )
     with transaction.atomic():
-        placement.status = Status.ACTIVE
-        placement.starts_on = starts_on
-        placement.save(update_fields=["status", "starts_on", "updated_at"])
+        _transition(placement, [Status.REFERRED], status=Status.ACTIVE, starts_on=starts_on)
         PupilGrant.objects.create(
             pupil_id=placement.pupil_id,
             provision_id=placement.provision_id,
@@ -297,7 +307,13 @@ def placement_progress(
     _set_figures(placement, attendance_percent, suspensions)
     placement.planned_end_on = planned_end_on
     with transaction.atomic():
-        placement.save(update_fields=["attendance_percent", "suspensions", "planned_end_on", "updated_at"])
+        _transition(
+            placement,
+            CURRENT,
+            attendance_percent=placement.attendance_percent,
+            suspensions=placement.suspensions,
+            planned_end_on=placement.planned_end_on,
+        )
         _audit(request, placement, Action.UPDATE, "progress")
 
 
@@ -339,17 +355,21 @@ def placement_end(
         suspensions if suspensions is not None else placement.suspensions,
     )
     with transaction.atomic():
-        placement.status = Status.ENDED
-        placement.ends_on = ends_on
-        placement.exit_outcome = exit_outcome
-        placement.exit_note = exit_note.strip()
-        placement.save()
-        grant = _grant(placement)
-        if grant is not None:
-            # Access ends the moment the placement is ended: recorded on its last day, the
-            # grant's last day is yesterday (an empty span for a one-day placement).
-            grant.ends_on = min(ends_on, timezone.localdate() - timedelta(days=1))
-            grant.save(update_fields=["ends_on"])
+        _transition(
+            placement,
+            [Status.ACTIVE],
+            status=Status.ENDED,
+            ends_on=ends_on,
+            exit_outcome=exit_outcome,
+            exit_note=exit_note.strip(),
+            attendance_percent=placement.attendance_percent,
+            suspensions=placement.suspensions,
+        )
+        # Access ends the moment the placement is ended: recorded on its last day, the
+        # grant's last day is yesterday (an empty span for a one-day placement).
+        _grants(placement).filter(ends_on__isnull=True).update(
+            ends_on=min(ends_on, timezone.localdate() - timedelta(days=1))
+        )
         _audit(request, placement, Action.UPDATE, "ended")
 
 
@@ -365,9 +385,7 @@ def placement_withdraw(request: HttpRequest | None, placement: ProvisionPlacemen
             "Only a referral that has not started can be withdrawn; end a running placement."
         )
     with transaction.atomic():
-        placement.status = Status.WITHDRAWN
-        placement.exit_note = note.strip()
-        placement.save(update_fields=["status", "exit_note", "updated_at"])
+        _transition(placement, [Status.REFERRED], status=Status.WITHDRAWN, exit_note=note.strip())
         _audit(request, placement, Action.UPDATE, "withdrawn")
 
 

@@ -19,9 +19,26 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     )
 
 
+def audit_refused_change(request: HttpRequest, exception) -> None:
+    """A change to a row another school recorded is a refused attempt: logged like any."""
+    from schools.audit import Action, audit
+    from schools.tenancy import RecordedElsewhere
+
+    if isinstance(exception, RecordedElsewhere):
+        audit(
+            request,
+            Action.DENIED,
+            object_type=exception.object_type,
+            object_id=exception.object_id,
+            school_id=exception.school_id,
+            detail={"reason": "recorded_elsewhere"},
+        )
+
+
 def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
     # A refusal our services explain (say, a record another school keeps) keeps its words.
     message = str(exception) if isinstance(exception, PermissionDenied) and exception.args else ""
+    audit_refused_change(request, exception)
     return _respond(
         request,
         403,

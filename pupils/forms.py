@@ -131,9 +131,12 @@ class RegisterForm(forms.Form):
 
     FILTER_FIELDS = ("year", "sen_status", "need", "area", "step", "fsm", "pupil_premium", "looked_after")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, withheld: tuple[str, ...] = (), **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "register-%s")
         super().__init__(*args, **kwargs)
+        # Census details the role does not see are not offered as filters either.
+        for name in withheld:
+            self.fields.pop(name, None)
         self.fields["q"].widget = forms.TextInput(
             attrs={"type": "search", "maxlength": 100, "autocomplete": "off", "spellcheck": "false"}
         )

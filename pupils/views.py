@@ -35,7 +35,7 @@ from pupils.forms import (
     academic_year_label,
     add_model_errors,
 )
-from pupils.models import OnePageProfile, Pupil
+from pupils.models import PLACEMENT_WITHHELD, OnePageProfile, Pupil
 from pupils.sections import detail_sections
 from pupils.selectors import pupil_history, pupil_list, pupil_register
 from schools.access import get_in_scope_or_404, require_pupil_level
@@ -74,9 +74,12 @@ def pupil_index(request: HttpRequest) -> HttpResponse:
     """The register. Filters, search, sort and page are POSTed (a search holds a child's name
     or UPN, which must never sit in a URL or an access log); htmx swaps in the results."""
     require_pupil_level(request)
-    form = RegisterForm(request.POST if request.method == "POST" else None)
+    placement_view = require_scope().role == Role.PROVISION_LEAD
+    withheld = PLACEMENT_WITHHELD if placement_view else ()
+    form = RegisterForm(request.POST if request.method == "POST" else None, withheld=withheld)
     template = "pupils/_register_results.html" if request.htmx else "pupils/pupil_list.html"
     context: dict[str, Any] = {"form": form, "can_write": can_write(request)}
+    context["placement_view"] = placement_view
     if form.is_bound and not form.is_valid():
         return render(request, template, {**context, "page": None}, status=400)
     filters = form.filters()

@@ -7,6 +7,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 def exception_handler(exc, context):
     # Django's 403 from a role check and 404 keep their meaning; nothing else leaks detail.
+    if isinstance(exc, DjangoPermissionDenied) and context.get("request") is not None:
+        from provisionmap.errors import audit_refused_change
+
+        audit_refused_change(context["request"]._request, exc)
     if isinstance(exc, DjangoPermissionDenied) and exc.args:
         # A refusal a service explains keeps its words (DRF would put its own).
         exc = exceptions.PermissionDenied(str(exc))

@@ -438,6 +438,13 @@ class PupilGrant(models.Model):
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on") - timedelta(days=1)),
                 name="grant_ends_after_start",
             ),
+            # One grant of each kind per transfer or placement: a repeated action cannot leave
+            # a second grant open when the first is ended.
+            models.UniqueConstraint(
+                fields=["reason", "source_id", "kind", "school", "provision", "records_school"],
+                nulls_distinct=False,
+                name="one_grant_per_source",
+            ),
         ]
         indexes = [
             models.Index(fields=["school", "starts_on"], name="grant_school"),

@@ -9,7 +9,8 @@ Run after every migrate (post_migrate), as the owning login, and idempotent:
   compare the tenant column with the transaction-local settings `pm.read_<key>` and
   `pm.write_<key>`. A missing setting reads as an empty set, so the policy is false.
   A row shared with a second party (`shared_with`) is read and changed by it too; a row
-  about a pupil (`pupil_path`) is also read under a pupil grant (`pm.read_pupil`), and the
+  about a pupil (`pupil_path`) is also read under a pupil grant for the pair of that pupil
+  and the school that recorded the row (`pm.grant_pupil` beside `pm.grant_school`), and the
   pupil's own row under a name grant (`pm.name_pupil`). Grants never open a row to change;
   a second party changes a shared row but never adds or removes one.
 """
@@ -47,17 +48,27 @@ def ensure_app_role(connection) -> None:
             cursor.execute(f"GRANT {_q(connection, role)} TO CURRENT_USER")
 
 
-def _pupil_sql(connection, model, path: str) -> str:
-    """SQL true of a row of `model` whose pupil (reached along `path`) holds a grant."""
+def _granted(pupil: str, school: str) -> str:
+    """True when the scope holds a grant for this (pupil, school) pair: the two settings are
+    lists side by side (schools/tenancy.py)."""
+    return (
+        "EXISTS (SELECT 1 FROM unnest(pm_ids('pm.grant_pupil'), pm_ids('pm.grant_school')) AS g(p, s) "
+        f"WHERE g.p = {pupil} AND g.s = {school})"
+    )
+
+
+def _pupil_sql(connection, model, path: str, school: str) -> str:
+    """SQL true of a row of `model` whose pupil (reached along `path`) holds a grant for the
+    school that recorded the row (`school`, a qualified column of the policy's own table)."""
     head, _, rest = path.partition("__")
     meta = model._meta
     if head == "pk":
-        return f"{_q(connection, meta.pk.column)} = ANY (pm_ids('pm.read_pupil'))"
+        return _granted(_q(connection, meta.pk.column), school)
     field = meta.get_field(head)
     if not rest:
-        return f"{_q(connection, field.column)} = ANY (pm_ids('pm.read_pupil'))"
+        return _granted(_q(connection, field.column), school)
     target = field.related_model
-    inner = _pupil_sql(connection, target, rest)
+    inner = _pupil_sql(connection, target, rest, school)
     table = _q(connection, target._meta.db_table)
     if field.concrete:  # a foreign key on this row
         return (
@@ -81,7 +92,11 @@ def read_write_sql(connection, model) -> tuple[str, str, str]:
         read.append(f"{shared_column} = ANY (pm_ids('pm.read_{shared}'))")
         write.append(f"{shared_column} = ANY (pm_ids('pm.write_{shared}'))")
     if model.pupil_path:
-        read.append(_pupil_sql(connection, model, model.pupil_path))
+        # Only the rows the granted school recorded: a grant opens (pupil, school) pairs.
+        school = (
+            f"{_q(connection, model._meta.db_table)}.{_q(connection, model._meta.get_field('school').column)}"
+        )
+        read.append(_pupil_sql(connection, model, model.pupil_path, school))
     if model.pupil_row:
         read.append(f"{_q(connection, model._meta.pk.column)} = ANY (pm_ids('pm.name_pupil'))")
     if model.shared_can_add:
@@ -130,30 +145,109 @@ def sync_row_level_security(using: str = "default") -> None:
                 f"CREATE POLICY pm_update ON {table} FOR UPDATE USING ({write}) WITH CHECK ({write})"
             )
             cursor.execute(f"CREATE POLICY pm_delete ON {table} FOR DELETE USING ({own})")
+            if model.shared_with:
+                fixed = [model._meta.get_field(model.tenant_key).column]
+                fixed += [model._meta.get_field(name).column for name in model.shared_with]
+                if model.pupil_path and "__" not in model.pupil_path and model.pupil_path != "pk":
+                    fixed.append(model._meta.get_field(model.pupil_path).column)
+                _keep_columns(cursor, table, fixed)
         _grant_policies(connection, cursor, role)
 
 
 def _grant_policies(connection, cursor, role: str) -> None:
     """Pupil grants are read by every request (its scope is built from them, before any
-    tenant is chosen), but added or ended only over records the transaction may write, and
-    never deleted: a grant that ended stays as the record of who could see whom."""
+    tenant is chosen), but added or changed only over records the transaction may write and
+    only as the record of a real placement or transfer, and never deleted: a grant that
+    ended stays as the record of who could see whom.
+
+    - a placement's grant names a running placement of that pupil, provision and home school
+      (and, once changed, may only end on or before the placement's last day);
+    - a transfer's grant to the receiving school names a transfer of that pupil to it, from
+      the school whose records it opens or from a school that held a grant to them;
+    - the sending school's name grant names a transfer of that pupil out of it.
+    The placement and transfer tables are looked up by model name, not imported: those apps
+    build on this one.
+    """
+    from django.apps import apps
+
     from schools.models import PupilGrant
 
-    table = _q(connection, PupilGrant._meta.db_table)
+    grant = _q(connection, PupilGrant._meta.db_table)
+    placement = _q(connection, apps.get_model("interventions", "ProvisionPlacement")._meta.db_table)
+    transfer = _q(connection, apps.get_model("pupils", "Transfer")._meta.db_table)
     may_write = (
-        "records_school_id = ANY (pm_ids('pm.write_school')) "
-        "OR provision_id = ANY (pm_ids('pm.write_provision'))"
+        f"({grant}.records_school_id = ANY (pm_ids('pm.write_school')) "
+        f"OR {grant}.provision_id = ANY (pm_ids('pm.write_provision')))"
     )
-    cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-    cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    placed = (
+        f"EXISTS (SELECT 1 FROM {placement} p WHERE p.id = {grant}.source_id "
+        f"AND p.pupil_id = {grant}.pupil_id AND p.provision_id = {grant}.provision_id "
+        f"AND p.school_id = {grant}.records_school_id AND {grant}.kind = 'record' "
+        "AND (p.status = 'active' OR (p.status = 'ended' AND "
+        f"{grant}.ends_on IS NOT NULL AND {grant}.ends_on <= p.ends_on)))"
+    )
+    received = (
+        f"EXISTS (SELECT 1 FROM {transfer} t WHERE t.id = {grant}.source_id "
+        f"AND t.pupil_id = {grant}.pupil_id AND t.to_school_id = {grant}.school_id "
+        f"AND {grant}.kind = 'record' AND (t.school_id = {grant}.records_school_id "
+        f"OR EXISTS (SELECT 1 FROM {grant} g2 WHERE g2.pupil_id = {grant}.pupil_id "
+        f"AND g2.school_id = t.school_id AND g2.records_school_id = {grant}.records_school_id "
+        "AND g2.kind = 'record')))"
+    )
+    sent = (
+        f"EXISTS (SELECT 1 FROM {transfer} t WHERE t.id = {grant}.source_id "
+        f"AND t.pupil_id = {grant}.pupil_id AND t.school_id = {grant}.school_id "
+        f"AND {grant}.records_school_id = {grant}.school_id AND {grant}.kind = 'name')"
+    )
+    real = (
+        f"(({grant}.reason = 'placement' AND {placed}) OR ({grant}.reason = 'transfer_in' AND {received}) "
+        f"OR ({grant}.reason = 'transferred_out' AND {sent}))"
+    )
+    cursor.execute(f"ALTER TABLE {grant} ENABLE ROW LEVEL SECURITY")
+    cursor.execute(f"ALTER TABLE {grant} FORCE ROW LEVEL SECURITY")
     for name in ("pm_read", "pm_insert", "pm_update"):
-        cursor.execute(f"DROP POLICY IF EXISTS {name} ON {table}")
-    cursor.execute(f"CREATE POLICY pm_read ON {table} FOR SELECT USING (true)")
-    cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK ({may_write})")
+        cursor.execute(f"DROP POLICY IF EXISTS {name} ON {grant}")
+    cursor.execute(f"CREATE POLICY pm_read ON {grant} FOR SELECT USING (true)")
+    cursor.execute(f"CREATE POLICY pm_insert ON {grant} FOR INSERT WITH CHECK ({may_write} AND {real})")
     cursor.execute(
-        f"CREATE POLICY pm_update ON {table} FOR UPDATE USING ({may_write}) WITH CHECK ({may_write})"
+        f"CREATE POLICY pm_update ON {grant} FOR UPDATE USING ({may_write}) "
+        f"WITH CHECK ({may_write} AND {real})"
     )
-    cursor.execute(f"REVOKE DELETE, TRUNCATE ON TABLE {table} FROM {role}")
+    cursor.execute(f"REVOKE DELETE, TRUNCATE ON TABLE {grant} FROM {role}")
+    # Who holds a grant, for whom and why never changes; only its last day does.
+    _keep_columns(
+        cursor,
+        grant,
+        ["pupil_id", "school_id", "provision_id", "records_school_id", "kind", "reason", "source_id"],
+    )
+
+
+KEEP_FUNCTION = """
+CREATE OR REPLACE FUNCTION pm_keep_columns() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY TG_ARGV LOOP
+        IF (to_jsonb(NEW) -> name) IS DISTINCT FROM (to_jsonb(OLD) -> name) THEN
+            RAISE EXCEPTION 'pm: % of % cannot change', name, TG_TABLE_NAME USING ERRCODE = '42501';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END
+$$;
+"""
+
+
+def _keep_columns(cursor, table: str, columns: list[str]) -> None:
+    """A trigger that refuses any change to `columns`: the owner and the parties of a shared
+    row stay who they were (a second party may change the row, never hand it to another)."""
+    cursor.execute(KEEP_FUNCTION)
+    cursor.execute(f"DROP TRIGGER IF EXISTS pm_keep_columns ON {table}")
+    args = ", ".join("'" + c.replace("'", "") + "'" for c in columns)
+    cursor.execute(
+        f"CREATE TRIGGER pm_keep_columns BEFORE UPDATE ON {table} FOR EACH ROW "
+        f"EXECUTE FUNCTION pm_keep_columns({args})"
+    )
 
 
 def on_post_migrate(sender, using: str = "default", **kwargs) -> None:

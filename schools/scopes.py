@@ -18,16 +18,19 @@ class Grants:
     """The pupil grants a membership holds today (schools.models.PupilGrant)."""
 
     read_pupil: frozenset[int] = frozenset()
+    read_pairs: frozenset[tuple[int, int]] = frozenset()
     name_pupil: frozenset[int] = frozenset()
     schools: frozenset[int] = frozenset()
 
     @classmethod
     def from_rows(cls, rows) -> Grants:
         rows = rows or []
+        records = [r for r in rows if r["kind"] == PupilGrant.Kind.RECORD]
         return cls(
-            read_pupil=frozenset(r["pupil"] for r in rows if r["kind"] == PupilGrant.Kind.RECORD),
+            read_pupil=frozenset(r["pupil"] for r in records),
+            read_pairs=frozenset((r["pupil"], r["school"]) for r in records),
             name_pupil=frozenset(r["pupil"] for r in rows if r["kind"] == PupilGrant.Kind.NAME),
-            schools=frozenset(r["school"] for r in rows if r["kind"] == PupilGrant.Kind.RECORD),
+            schools=frozenset(r["school"] for r in records),
         )
 
 
@@ -83,6 +86,7 @@ def scope_for_membership(membership: Membership) -> TenantScope:
         grants = _grants(membership, "school")
         base |= {
             "read_pupil": grants.read_pupil,
+            "read_pairs": grants.read_pairs,
             "name_pupil": grants.name_pupil,
             "grant_school": grants.schools,
         }
@@ -138,6 +142,7 @@ def scope_for_membership(membership: Membership) -> TenantScope:
             read_provision=pid,
             write_provision=pid,
             read_pupil=grants.read_pupil,
+            read_pairs=grants.read_pairs,
             # Its placements' home schools are the partnership's (a referral must come from
             # one), and its reads and changes of them are logged there.
             grant_school=grants.schools

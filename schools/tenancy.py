@@ -80,6 +80,9 @@ class TenantScope:
     write_provision: frozenset[int] = field(default_factory=frozenset)
     count_provision: frozenset[int] = field(default_factory=frozenset)
     read_pupil: frozenset[int] = field(default_factory=frozenset)
+    # (pupil, school) pairs: the pupil's rows recorded at that school. The database opens a
+    # row under a grant only for its own pair; `read_pupil` (their pupils) narrows the ORM.
+    read_pairs: frozenset[tuple[int, int]] = field(default_factory=frozenset)
     name_pupil: frozenset[int] = field(default_factory=frozenset)
     grant_school: frozenset[int] = field(default_factory=frozenset)
     pupil_level: bool = False
@@ -93,7 +96,9 @@ class TenantScope:
             for key in (*TENANT_KEYS, *SHARED_KEYS)
             for mode in ("read", "write")
         }
-        values["pm.read_pupil"] = self.read_pupil
+        pairs = sorted(self.read_pairs)
+        values["pm.grant_pupil"] = [pupil for pupil, _ in pairs]
+        values["pm.grant_school"] = [school for _, school in pairs]
         values["pm.name_pupil"] = self.name_pupil
         # Audit rows may name any school the membership works in or over, never another.
         values["pm.audit_school"] = (
@@ -158,7 +163,9 @@ def require_scope() -> TenantScope:
 
 
 def _pg_array(ids: Iterable[int]) -> str:
-    return "{" + ",".join(str(int(i)) for i in sorted(ids)) + "}"
+    # Lists keep their order (two lists side by side make pairs); sets are sorted.
+    ordered = ids if isinstance(ids, list) else sorted(ids)
+    return "{" + ",".join(str(int(i)) for i in ordered) + "}"
 
 
 SETTING_NAMES = tuple(TenantScope(role="").database_settings())
@@ -330,9 +337,18 @@ class TenantModel(models.Model):
             return
         if writable(self, scope, owner=owner):
             return
-        raise PermissionDenied(
-            "This was recorded by another school or service: you can read it but not change it."
-        )
+        raise RecordedElsewhere(self)
+
+
+class RecordedElsewhere(PermissionDenied):
+    """A change refused because another school (or service) recorded the row. The 403
+    handlers write the refusal to the audit log, naming the row by type and id."""
+
+    def __init__(self, row: models.Model) -> None:
+        super().__init__("This was recorded by another school or service: you can read it but not change it.")
+        self.object_type = row._meta.label_lower
+        self.object_id = row.pk or ""
+        self.school_id = getattr(row, "school_id", None)
 
 
 def writable(row: TenantModel, scope: TenantScope, *, owner: bool = False) -> bool:

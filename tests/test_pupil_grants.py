@@ -175,6 +175,7 @@ def test_transfer_gives_the_receiving_school_the_history_and_leaves_the_sender_i
                 read_school=receiving.read_school,
                 write_school=receiving.write_school,
                 read_pupil=frozenset({pupil.pk}),
+                read_pairs=frozenset({(pupil.pk, tenant.school.pk)}),
                 grant_school=frozenset({tenant.school.pk}),
                 pupil_level=True,
             )
@@ -247,3 +248,79 @@ def test_provision_staff_see_what_the_placement_needs_not_the_census_extras(clie
     # The home school sees them.
     sign_in(client, tenant.users["senco"])
     assert "Free school meals" in client.get(f"/pupils/{pupil.pk}/").content.decode()
+
+
+def test_a_school_cannot_grant_itself_a_pupil_it_never_had(tenant, other):
+    """The database takes a grant only as the record of a real placement or transfer."""
+    stranger = other.pupils[0]
+    with transaction.atomic(), _as_school(tenant.school), pytest.raises(DatabaseError):  # noqa: SIM117
+        with transaction.atomic():
+            for kind, reason in (("name", "transferred_out"), ("record", "transfer_in")):
+                PupilGrant.objects.create(
+                    pupil_id=stranger.pk,
+                    school=tenant.school,
+                    records_school=tenant.school,
+                    kind=kind,
+                    reason=reason,
+                    source_id=0,
+                    starts_on=TODAY,
+                )
+    assert not PupilGrant.objects.exists()
+
+
+def test_starting_twice_at_once_leaves_one_grant_and_ending_closes_it(client, tenant, placed):
+    pupil, placement = placed
+    with transaction.atomic(), _as_school(tenant.school):
+        stale_copy = ProvisionPlacement.objects.get(pk=placement.pk)
+        placement_start(None, placement, TODAY - timedelta(days=4))
+        with pytest.raises(ValidationError):
+            placement_start(None, stale_copy, TODAY - timedelta(days=3))  # the second click
+        placement_end(None, placement, ends_on=TODAY - timedelta(days=1), exit_outcome="returned")
+    assert PupilGrant.objects.count() == 1
+    assert PupilGrant.objects.get().ends_on is not None
+    sign_in(client, tenant.users["provision_lead"])
+    assert client.get(f"/pupils/{pupil.pk}/").status_code == 404
+
+
+def test_the_provision_cannot_hand_a_placement_to_another_pupil(tenant, other, placed):
+    _, placement = placed
+    with transaction.atomic(), _as_school(tenant.school):
+        placement_start(None, placement, TODAY - timedelta(days=2))
+    with transaction.atomic(), tenant_scope(_lead_scope(tenant)), pytest.raises(DatabaseError):  # noqa: SIM117
+        with transaction.atomic():
+            ProvisionPlacement.objects.filter(pk=placement.pk).update(pupil_id=other.pupils[0].pk)
+
+
+def test_the_register_shows_provision_staff_no_fsm_or_pupil_premium(client, tenant, placed):
+    pupil, placement = placed
+    with transaction.atomic(), _as_school(tenant.school):
+        placement_start(None, placement, TODAY - timedelta(days=2))
+    sign_in(client, tenant.users["provision_lead"])
+    for response in (client.get("/pupils/"), client.post("/pupils/", {"q": ""})):
+        page = response.content.decode()
+        assert pupil.last_name in page
+        assert "Free school meals" not in page and "Pupil premium" not in page
+
+
+def test_changing_a_row_the_sending_school_recorded_is_refused_and_logged(client, tenant):
+    from pupils.models import OutcomeRecord
+    from schools.models import AuditEvent
+
+    pupil = tenant.pupils[0]
+    with transaction.atomic(), _as_school(tenant.school):
+        OutcomeRecord.objects.create(
+            school=tenant.school, pupil=pupil, academic_year=2025, term="autumn", attendance_pct=Decimal(91)
+        )
+        transfer_pupil(None, pupil, to_school=tenant.sibling, reason="transition", transferred_on=TODAY)
+    sign_in(client, _senco_of(tenant.sibling))
+    response = client.post(
+        f"/api/v1/pupils/{pupil.pk}/outcomes/",
+        {"academic_year": 2025, "term": "autumn", "attendance_pct": "50.0"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert "another school" in response.json()["detail"]
+    with transaction.atomic(), _as_school(tenant.school):
+        assert OutcomeRecord.objects.get(pupil=pupil).attendance_pct == Decimal(91)
+        refused = AuditEvent.objects.filter(action="denied", object_type="pupils.outcomerecord")
+        assert refused.count() == 1
