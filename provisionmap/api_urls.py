@@ -122,3 +122,14 @@ from interventions import api_kpis  # noqa: E402
 urlpatterns += [
     path("partnerships/<int:pk>/kpis/", api_kpis.PartnershipKpis.as_view(), name="partnership-kpis"),
 ]
+
+# Reports: ask for one (202), follow it, download it (issue 7). Imported here so this block
+# is appended whole.
+from reports import api as reports_api  # noqa: E402
+
+urlpatterns += [
+    path("reports/", reports_api.ReportList.as_view(), name="report-list"),
+    path("reports/<int:pk>/", reports_api.ReportDetail.as_view(), name="report-detail"),
+    path("reports/<int:pk>/pdf/", reports_api.ReportPdf.as_view(), name="report-pdf"),
+    path("reports/<int:pk>/snapshot/", reports_api.ReportSnapshot.as_view(), name="report-snapshot"),
+]

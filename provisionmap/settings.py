@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -243,6 +244,9 @@ SPECTACULAR_SETTINGS = {
         "SenStatusEnum": "pupils.codes.SenStatus",
         "PlacementKindEnum": "graduated_response.models.StepPlacement.Kind",
         "PlanKindEnum": "graduated_response.models.SupportPlan.Kind",
+        "ReportKindEnum": "reports.models.ReportKind",
+        "ReportScopeTypeEnum": "reports.models.ScopeType",
+        "ReportStatusEnum": "reports.models.ReportRequest.Status",
     },
 }
 
@@ -266,6 +270,9 @@ REPORT_TIME_LIMIT = int(os.environ.get("REPORT_TIME_LIMIT", "300"))
 CELERY_BEAT_SCHEDULE: dict = {
     # Requests whose message was lost or whose worker died go back on the queue.
     "sweep-reports": {"task": "reports.sweep_reports", "schedule": 300.0},
+    # Termly, annual and quarterly reports, asked for the morning after a period ends
+    # (reports/schedule.py reads each LA's term dates).
+    "schedule-reports": {"task": "reports.schedule_reports", "schedule": crontab(hour=5, minute=30)},
 }
 
 # --- Logging: no pupil data in logs ------------------------------------------------------
@@ -280,6 +287,9 @@ LOGGING = {
         "django.db.backends": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # The development server's request lines, query strings scrubbed like every other.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # WeasyPrint narrates every step of every PDF at INFO; only its warnings matter here.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 DEFAULT_EXCEPTION_REPORTER_FILTER = "provisionmap.logging.PupilDataExceptionReporterFilter"

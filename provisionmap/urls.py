@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("interventions.urls_map")),
     path("partnership/", include("interventions.urls_aggregates")),
     path("frameworks/", include("graduated_response.urls_frameworks")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include("provisionmap.api_urls")),
     path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("admin/", admin.site.urls),

@@ -64,9 +64,13 @@ def static_only_fetcher():
 
 def render_pdf(template: str, context: dict) -> tuple[bytes, int]:
     """Render a report template to a tagged PDF (PDF/UA); returns the bytes and page count."""
+    return html_to_pdf(render_to_string(template, context))
+
+
+def html_to_pdf(html: str) -> tuple[bytes, int]:
+    """The one place WeasyPrint reads HTML: always with the static-only fetcher."""
     from weasyprint import HTML
 
-    html = render_to_string(template, context)
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=static_only_fetcher()).render()
     pdf = document.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
     return pdf, len(document.pages)

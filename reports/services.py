@@ -8,6 +8,8 @@ report under a scope naming exactly what that report covers (`report_scope`).
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -20,7 +22,16 @@ from reports.builders import available_kinds
 from reports.models import KIND_PERIOD, KIND_SCOPE, ReportKind, ReportRequest, ScopeType
 from reports.periods import Period, parse_period
 from schools.audit import Action, audit
-from schools.models import RECORD_KEEPERS, BehaviourProvision, LocalAuthority, Partnership, Role, School
+from schools.models import (
+    RECORD_KEEPERS,
+    BehaviourProvision,
+    LocalAuthority,
+    Partnership,
+    PupilGrant,
+    Role,
+    School,
+)
+from schools.scopes import current_grants
 from schools.tenancy import TenantScope, require_scope
 from schools.terms import academic_year_of
 
@@ -166,7 +177,21 @@ def request_report(
 def report_scope(row: ReportRequest) -> TenantScope:
     """What a build needs and nothing more, for builds queued by the schedule or the sweep."""
     if row.school_id:
-        return TenantScope.system(schools=[row.school_id], local_authorities=[row.local_authority_id])
+        scope = TenantScope.system(schools=[row.school_id], local_authorities=[row.local_authority_id])
+        if row.pupil_id:
+            # A pupil received by transfer: the history their school reads, wherever recorded.
+            pairs = frozenset(
+                current_grants(
+                    school_id=row.school_id, pupil_id=row.pupil_id, kind=PupilGrant.Kind.RECORD
+                ).values_list("pupil_id", "records_school_id")
+            )
+            scope = dataclasses.replace(
+                scope,
+                read_pupil=frozenset(p for p, _ in pairs),
+                read_pairs=pairs,
+                grant_school=frozenset(s for _, s in pairs),
+            )
+        return scope
     if row.provision_id or row.partnership_id:
         partnership_id = row.partnership_id
         schools = School.objects.filter(partnership_id=partnership_id).values_list("pk", flat=True)

@@ -16,6 +16,8 @@
   plain message, never retried: the same input would fail the same way.
 - `sweep_reports`, run by beat, re-queues requests that sat queued too long (a lost message)
   or whose lease ran out (a worker that died before redelivery).
+- A request is claimed at most `MAX_ATTEMPTS` times: a build that kills its worker every time
+  (the hard time limit on pathological content, memory) ends failed, not in an endless loop.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -38,7 +42,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from provisionmap.celery import app
 from reports.models import ReportRequest
 from schools.models import BehaviourProvision, LocalAuthority, Partnership, School
-from schools.tasks import MissingTenantScopeError, scope_from_payload
+from schools.tasks import OperatorTask, ScopedTask
 from schools.tenancy import TenantScope, app_role, tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -46,20 +50,27 @@ Status = ReportRequest.Status
 
 SOFT_LIMIT = getattr(settings, "REPORT_SOFT_TIME_LIMIT", 240)
 HARD_LIMIT = getattr(settings, "REPORT_TIME_LIMIT", 300)
-LEASE = timedelta(seconds=HARD_LIMIT + 60)
+# The lease must outlast the hard limit: a live build's row is never taken from it.
+_LEASE_SECONDS = getattr(settings, "REPORT_LEASE_SECONDS", None) or HARD_LIMIT + 60
+LEASE = timedelta(seconds=max(_LEASE_SECONDS, HARD_LIMIT + 1))
 TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError)
 # A request queued this long without being claimed lost its message.
-STALE_QUEUED = timedelta(minutes=10)
+STALE_QUEUED = timedelta(seconds=getattr(settings, "REPORT_STALE_QUEUED_SECONDS", 600))
+MAX_ATTEMPTS = getattr(settings, "REPORT_MAX_ATTEMPTS", 6)
+RETRY_SECONDS = getattr(settings, "REPORT_RETRY_SECONDS", 5)
+GAVE_UP = "The report stopped before it was finished several times and was given up; ask for it again later."
 
 
-def _scope(payload: dict | None) -> TenantScope:
-    if not payload:
-        raise MissingTenantScopeError("A report build was queued without a tenant.")
-    with transaction.atomic(), app_role():
-        return scope_from_payload(payload)
+def lease_for(hard_limit: float | None) -> timedelta:
+    """How long a claim holds its row: past the hard time limit this build runs under. The
+    limit travels in the message (the sender's settings), so it is read from there when it
+    is known, keeping the configured margin past it."""
+    if not hard_limit:
+        return LEASE
+    return max(LEASE, timedelta(seconds=hard_limit) + (LEASE - timedelta(seconds=HARD_LIMIT)))
 
 
-def claim(request_id: int, scope: TenantScope) -> ReportRequest | None:
+def claim(request_id: int, scope: TenantScope, *, lease: timedelta = LEASE) -> ReportRequest | None:
     """Take the row for this build, or None if it is done, failed or held by another."""
     now = timezone.now()
     with transaction.atomic(), tenant_scope(scope):
@@ -68,9 +79,16 @@ def claim(request_id: int, scope: TenantScope) -> ReportRequest | None:
             return None
         if row.status == Status.RUNNING and row.lease_until and row.lease_until > now:
             return None
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = Status.FAILED
+            row.error = GAVE_UP
+            row.finished_at = now
+            row.lease_until = None
+            row.save(update_fields=["status", "error", "finished_at", "lease_until"])
+            return None
         row.status = Status.RUNNING
         row.started_at = now
-        row.lease_until = now + LEASE
+        row.lease_until = now + lease
         row.attempts += 1
         row.error = ""
         row.save(update_fields=["status", "started_at", "lease_until", "attempts", "error"])
@@ -114,9 +132,15 @@ def produce(row: ReportRequest, scope: TenantScope) -> tuple[bytes, bytes, int]:
     return snapshot, pdf, pages
 
 
-def run_build(request_id: int, scope: TenantScope) -> str:
+def _where(error: BaseException) -> str:
+    """The innermost frames an exception passed through, as file:line (function)."""
+    frames = traceback.extract_tb(error.__traceback__)[-4:]
+    return " < ".join(f"{Path(f.filename).name}:{f.lineno} ({f.name})" for f in reversed(frames))
+
+
+def run_build(request_id: int, scope: TenantScope, *, lease: timedelta = LEASE) -> str:
     """Claim, build and finish one request; the task and `build_report --sync` both use it."""
-    row = claim(request_id, scope)
+    row = claim(request_id, scope, lease=lease)
     if row is None:
         return "skipped"
     started = time.monotonic()
@@ -128,8 +152,10 @@ def run_build(request_id: int, scope: TenantScope) -> str:
     except SoftTimeLimitExceeded:
         _fail(row, scope, "The report took too long to build and was stopped; ask for it again later.")
         return "failed"
-    except Exception:
-        logger.exception("report %s failed", request_id)
+    except Exception as error:
+        # The exception's words may quote a child's record (SECURITY.md 13): the log says
+        # what failed and where, not what it said.
+        logger.error("report %s failed: %s at %s", request_id, type(error).__name__, _where(error))
         _fail(row, scope, "The report could not be built. The team has been told; ask for it again later.")
         return "failed"
     seconds = Decimal(f"{time.monotonic() - started:.2f}")
@@ -151,22 +177,26 @@ def run_build(request_id: int, scope: TenantScope) -> str:
 
 @app.task(
     bind=True,
+    base=ScopedTask,
+    scope_per_transaction=True,
     name="reports.build_report",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=SOFT_LIMIT,
     time_limit=HARD_LIMIT,
-    max_retries=5,
+    max_retries=MAX_ATTEMPTS - 1,
 )
-def build_report(self, request_id: int, tenant: dict | None = None) -> str:
-    scope = _scope(tenant)
+def build_report(self, request_id: int, scope: TenantScope) -> str:
+    """Build one request as the tenant in the message (ScopedTask resolves it)."""
     try:
-        return run_build(request_id, scope)
+        hard_limit = (self.request.timelimit or (None, None))[0]
+        return run_build(request_id, scope, lease=lease_for(hard_limit))
     except TRANSIENT as error:
-        raise self.retry(exc=error, countdown=min(2**self.request.retries * 5, 300)) from error
+        delay = min(2**self.request.retries * RETRY_SECONDS, 300)
+        raise self.retry(exc=error, countdown=delay) from error
 
 
-@app.task(name="reports.sweep_reports")
+@app.task(base=OperatorTask, name="reports.sweep_reports")
 def sweep_reports() -> int:
     """Re-queue requests whose message was lost (queued too long) or whose worker died (a
     lease that ran out). Operator work: it runs LA by LA, under a scope naming every school,
@@ -210,3 +240,15 @@ def la_sweep_scope(la_id: int) -> TenantScope:
         provisions=provisions,
         la_figures=[la_id],
     )
+
+
+@app.task(base=OperatorTask, name="reports.schedule_reports")
+def schedule_reports(today: str | None = None) -> int:
+    """Beat's daily run: ask for the termly, annual and quarterly reports that fell due
+    (reports/schedule.py). `today` (ISO date) is for operators re-running a missed day."""
+    from datetime import date
+
+    from reports.schedule import schedule_due
+
+    day = date.fromisoformat(today) if today else timezone.localdate()
+    return len(schedule_due(day))

@@ -40,6 +40,7 @@ class ApiRoot(APIView):
             "budgets": "api:budget-list",
             "pupils": "api:pupil-list",
             "transfers": "api:transfer-list",
+            "reports": "api:report-list",
             "schema": "api:schema",
             "docs": "api:docs",
         }

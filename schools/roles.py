@@ -109,3 +109,8 @@ for _role in (Role.PARTNERSHIP_LEAD, Role.LA_OFFICER, Role.PROVISION_LEAD):
 # Transfers of pupils between schools (issue 6): appended so this block stays whole.
 for _role in (Role.SENCO, Role.HEADTEACHER):
     NAVIGATION[_role].append(("Transfers", "transfers:list"))
+
+# Reports (issue 7): appended so this block stays whole. The pages live in reports (they read
+# every app), so only the url name appears here.
+for _role in (Role.SENCO, Role.HEADTEACHER, Role.PROVISION_LEAD, Role.PARTNERSHIP_LEAD, Role.LA_OFFICER):
+    NAVIGATION[_role].append(("Reports", "reports:list"))

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from schools.models import Membership
 from schools.scopes import scope_for_membership
-from schools.tenancy import TenantScope, app_role, tenant_scope
+from schools.tenancy import TenantScope, app_role, current_scope, tenant_scope
 
 
 class MissingTenantScopeError(RuntimeError):
@@ -54,16 +54,40 @@ class ScopedTask(Task):
     reject_on_worker_lost = True
     # The `tenant` keyword is consumed here, not by the task function's signature.
     typing = False
+    # A task that must commit along the way (a report build claims its row and commits
+    # before the long build) cannot run inside one transaction: it is handed the scope as
+    # `scope=` instead, and enters `tenant_scope(scope)` in each transaction it opens.
+    scope_per_transaction = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         payload = kwargs.pop("tenant", None)
         if not payload:
             raise MissingTenantScopeError(f"{self.name} was called without a tenant scope.")
+        if self.scope_per_transaction:
+            with transaction.atomic(), app_role():
+                scope = scope_from_payload(payload)
+            return super().__call__(*args, scope=scope, **kwargs)
         with transaction.atomic():
             with app_role():
                 scope = scope_from_payload(payload)
             with tenant_scope(scope):
                 return super().__call__(*args, **kwargs)
+
+
+class OperatorTask(Task):
+    """Operator work across tenants that beat starts with no tenant (the report sweep and
+    schedule). It refuses a `tenant` (no caller may widen it) and to run inside another
+    scope, and enters, for each LA it touches, a scope it names itself."""
+
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if "tenant" in kwargs:
+            raise TypeError(f"{self.name} works LA by LA under scopes of its own; it takes no tenant.")
+        if current_scope() is not None:
+            raise RuntimeError(f"{self.name} must not run inside another tenant's scope.")
+        return super().__call__(*args, **kwargs)
 
 
 def enqueue(task: Task, scope: TenantScope, *args: Any, **kwargs: Any) -> None:

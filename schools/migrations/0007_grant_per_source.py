@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('schools', '0006_pupil_grants_kpi_targets'),
+        ("schools", "0006_pupil_grants_kpi_targets"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='pupilgrant',
-            constraint=models.UniqueConstraint(fields=('reason', 'source_id', 'kind', 'school', 'provision', 'records_school'), name='one_grant_per_source', nulls_distinct=False),
+            model_name="pupilgrant",
+            constraint=models.UniqueConstraint(
+                fields=("reason", "source_id", "kind", "school", "provision", "records_school"),
+                name="one_grant_per_source",
+                nulls_distinct=False,
+            ),
         ),
     ]

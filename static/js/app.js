@@ -22,6 +22,10 @@
   // When htmx replaces the part of the page that held the focus (a pager button, say),
   // focus would fall back to the page itself; move it to the new content instead.
   document.addEventListener("htmx:afterSwap", function (event) {
+    // A live region (a report's progress) is read out where it is: focus stays put.
+    if (event.target.closest && event.target.closest("[aria-live]")) {
+      return;
+    }
     var active = document.activeElement;
     if (!active || active === document.body || !document.contains(active)) {
       focusFirst(event.detail.target);
