@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
@@ -40,8 +40,9 @@ from reports.models import ReportRequest
 from reports.services import request_report
 from reports.tasks import run_build
 from schools.models import StaffRole, TermDates
-from schools.tenancy import TenantScope, tenant_scope
+from schools.tenancy import TenantScope
 from schools.terms import academic_year_of
+from tests.conftest import _scoped
 from tests.factories import PupilFactory
 from tests.test_placements import nw  # noqa: F401  (fixture)
 
@@ -86,22 +87,7 @@ class World:
         return TenantScope.for_school(self.t.school.pk, la_id=self.t.la.pk)
 
     def scoped(self):
-        return _Scoped(self.scope())
-
-
-class _Scoped:
-    def __init__(self, scope: TenantScope) -> None:
-        self.scope = scope
-
-    def __enter__(self):
-        self.atomic = transaction.atomic()
-        self.atomic.__enter__()
-        self.ctx = tenant_scope(self.scope)
-        return self.ctx.__enter__()
-
-    def __exit__(self, *exc):
-        self.ctx.__exit__(*exc)
-        return self.atomic.__exit__(*exc)
+        return _scoped(self.scope())
 
 
 def _group(school, provision, name, *, term, first, last, weeks, **delivery) -> InterventionGroup:
@@ -366,7 +352,7 @@ def world(tenant, nw, settings, tmp_path) -> World:  # noqa: F811
             attendance_percent=Decimal("93.0"),
         )
     # Another school of the same partnership runs a group of its own: never in this report.
-    with _Scoped(TenantScope.for_school(t.sibling.pk, la_id=t.la.pk)):
+    with _scoped(TenantScope.for_school(t.sibling.pk, la_id=t.la.pk)):
         theirs = Provision.objects.create(school=t.sibling, name="Sibling lego club", step_number=2)
         group = _group(
             t.sibling,
@@ -424,7 +410,7 @@ def html_of(w: World, row: ReportRequest) -> str:
 def other_children(w: World, subject: Pupil) -> list[str]:
     with w.scoped():
         pupils = list(Pupil.objects.exclude(pk=subject.pk))
-    with _Scoped(TenantScope.for_school(w.t.sibling.pk)):
+    with _scoped(TenantScope.for_school(w.t.sibling.pk)):
         pupils += list(Pupil.objects.all())
     names = {n for p in pupils for n in (p.first_name, p.last_name, p.preferred_name) if n}
     assert len(names) >= 10
