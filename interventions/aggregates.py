@@ -9,9 +9,10 @@ and nowhere else. Figures are made safe to show by schools/suppression.py, the o
 that rule lives.
 
 Overview tables are linked: an LA officer sees each partnership as a row of the LA table
-and, one level down, as the totals row of its schools' table. The same figure must be
-hidden in both or shown in both, or the table that shows it would undo the other's
-secondary suppression; `_linked` hides it in both until they agree.
+and, one level down, as the totals row of its schools' table. Suppressing each table on
+its own lets one table's figures pin another's hidden cells (an LA column total less a
+partnership's hidden schools leaves another partnership's "<5"), so `_linked` decides
+suppression once over every table the LA officer reads together.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from interventions.placements import KpiRow, kpis_of_provisions
 from pupils.codes import SenStatus
 from pupils.models import Pupil
 from schools.models import BehaviourProvision, Partnership, School
-from schools.suppression import HIDDEN, TOTAL, WITHHELD, SuppressedTable, suppress_table
+from schools.suppression import (
+    TOTAL,
+    SuppressedTable,
+    suppress_linked,
+    suppress_table,
+)
 from schools.tenancy import TenantScope, counting
 
 # --- KPIs -----------------------------------------------------------------------------------
@@ -173,25 +179,16 @@ class _Row:
 Cell = tuple[int | str, str]  # (row index or TOTAL, heading or TOTAL), as suppress_table's `hide`
 
 
-def _suppress(section: Section, rows: list[_Row], hide: Collection[Cell] = ()) -> SuppressedTable:
-    headings = [heading for _, heading in section.columns]
-    data = [
+def _data(section: Section, rows: list[_Row]) -> list[dict]:
+    return [
         {"label": row.label, **{heading: row.counts.get(key, 0) for key, heading in section.columns}}
         for row in rows
     ]
-    return suppress_table(data, headings, hide=hide)
 
 
-def _is_hidden(shown: str) -> bool:
-    return shown in (HIDDEN, WITHHELD)
-
-
-def _hidden_cells(table: SuppressedTable) -> set[Cell]:
-    columns = [*table.columns, TOTAL]
-    cells: set[Cell] = {(i, c) for i, row in enumerate(table.rows) for c in columns if _is_hidden(row[c])}
-    if table.totals is not None:
-        cells |= {(TOTAL, c) for c in columns if _is_hidden(table.totals[c])}
-    return cells
+def _suppress(section: Section, rows: list[_Row], hide: Collection[Cell] = ()) -> SuppressedTable:
+    headings = [heading for _, heading in section.columns]
+    return suppress_table(_data(section, rows), headings, hide=hide)
 
 
 def _shown(section: Section, label_heading: str, rows: list[_Row], table: SuppressedTable) -> ShownTable:
@@ -215,36 +212,22 @@ def _linked(
     section: Section, top: list[_Row], below: dict[int, list[_Row]]
 ) -> tuple[SuppressedTable, dict[int, SuppressedTable]]:
     """The LA table (`top`, one row per partnership) and each partnership's schools' table
-    (`below`), suppressed so that every figure they share is hidden in both or in neither.
+    (`below`), suppressed as the LA officer reads them: all together, in one decision over
+    every line of every table (`suppress_linked`). A partnership's row and its schools'
+    totals are then one figure, hidden in both or shown in both, and no table's hidden
+    cells can be worked out from another's.
 
     Each schools' table starts from what it hides on its own (what the partnership lead
-    sees), so the LA officer never sees more of a partnership than its lead does. Hidden
-    cells only ever grow, so this settles; usually in one or two rounds.
+    sees), so the LA officer never sees more of a partnership than its lead does. The lead
+    cannot count the other partnerships this decision turns on, so the lead's table stays
+    suppressed on its own (`partnership_overview`).
     """
     index = {row.pk: i for i, row in enumerate(top) if row.pk is not None}
-    columns = [heading for _, heading in section.columns] + [TOTAL]
-    forced_below = {pk: _hidden_cells(_suppress(section, rows)) for pk, rows in below.items()}
-    forced_top: set[Cell] = set()
-    stale = set(below)
-    tables: dict[int, SuppressedTable] = {}
-    while True:
-        la = _suppress(section, top, forced_top)
-        for pk in stale:
-            tables[pk] = _suppress(section, below[pk], forced_below[pk])
-        stale = set()
-        for pk, table in tables.items():
-            i = index[pk]
-            for c in columns:
-                up, down = _is_hidden(la.rows[i][c]), _is_hidden((table.totals or {}).get(c, ""))
-                if up and not down and (TOTAL, c) not in forced_below[pk]:
-                    forced_below[pk].add((TOTAL, c))
-                    stale.add(pk)
-                if down and not up and (i, c) not in forced_top:
-                    forced_top.add((i, c))
-                    stale.add(-1)  # the LA table is worked out again on every round
-        if not stale:
-            return la, tables
-        stale.discard(-1)
+    headings = [heading for _, heading in section.columns]
+    la, tables = suppress_linked(
+        _data(section, top), {index[pk]: _data(section, rows) for pk, rows in below.items()}, headings
+    )
+    return la, {pk: tables[index[pk]] for pk in below}
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,18 @@ and the cells that are shown. The rule here (documented for users on the pages t
 4. If hiding everything still leaves a small cell pinned (say, four 1s whose total is
    "<5"), the table is withheld: every cell is shown as "–" and `withheld` is set.
 
+Tables one reader sees together (the LA table by partnership and each partnership's table
+by school) are suppressed together by `suppress_linked`: the same rule over the lines of all
+of them at once, so no table undoes another's suppression.
+
 tests/test_suppression.py checks the result by brute force on small tables: for every cell
-shown as "<5", at least two values are consistent with everything shown.
+shown as "<5", at least two values are consistent with everything shown (for linked tables,
+with everything shown on all of them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 SMALL = "<5"  # a count from 1 to 4
@@ -146,6 +151,290 @@ def _cell_of(where: tuple[int | str, str], n: int, m: int, columns: list[str]) -
     return (i, j)
 
 
+LinkedCell = tuple[int, int, int]  # (table, row, column): table -1 is the top table
+_TOP = -1
+
+
+def suppress_linked(
+    top: Sequence[dict],
+    below: Mapping[int, Sequence[dict]],
+    columns: Sequence[str],
+    *,
+    label_key: str = "label",
+) -> tuple[SuppressedTable, dict[int, SuppressedTable]]:
+    """Suppress a top table and the tables below it as one reader sees them all together.
+
+    `below[i]` holds the rows that add up to row `i` of `top` (an LA table's partnership row
+    and that partnership's schools): the counts of a linked top row are the totals of its
+    rows below, worked out here (any counts given for it in `top` are not used). Rows of
+    `top` with nothing below (schools in no partnership) are counts of their own.
+
+    One decision covers every line of every table: each row below with its total, each
+    table's columns and totals, and the top table's columns and grand total. Rule 2 runs
+    over them all, so a cell that one table hides cannot be worked out from another's
+    figures, and a figure two tables share is one cell, hidden in both or shown in both.
+
+    Each table below starts from what it hides alone (`suppress_table`, which is what a
+    reader of that table alone sees), so this view never shows more of it than that one.
+    A table below that cannot be made safe is withheld (its readers alone get it withheld
+    too, or it is withheld here when the joint view pins one of its small cells); when the
+    top table's own figures still pin a small cell, everything is withheld.
+    """
+    m = len(columns)
+
+    def counts(row: dict) -> list[int]:
+        out = [int(row.get(column) or 0) for column in columns]
+        if any(v < 0 for v in out):
+            raise ValueError("A count cannot be negative.")
+        return out
+
+    grids = {t: [counts(row) for row in rows] for t, rows in below.items()}
+    if any(not 0 <= t < len(top) for t in grids):
+        raise ValueError("Each table below must add up to a row of the top table.")
+    loose = {i: counts(row) for i, row in enumerate(top) if i not in grids}
+    alone = {t: suppress_table(rows, columns, label_key=label_key) for t, rows in below.items()}
+    withheld = {t for t, table in alone.items() if table.withheld}
+    # Cells the reader of a table alone sees hidden start hidden here.
+    start: set[LinkedCell] = set()
+    for t, table in alone.items():
+        shown = [*table.rows, *([table.totals] if table.totals is not None else [])]
+        for i, row in enumerate(shown):
+            start |= {(t, i, j) for j, c in enumerate([*columns, TOTAL]) if row.get(c) == HIDDEN}
+
+    everything = False
+    while True:
+        values, lines, equations, at = _linked_system(len(top), m, grids, loose, withheld)
+        small = {c for c, v in values.items() if is_small(v)}
+        forced = {c for c in start if values.get(c, 0) > 0} - small
+        crossing: dict[LinkedCell, list[Line]] = {}
+        for line in lines:
+            for cell in line.cells:
+                crossing.setdefault(cell, []).append(line)
+        hidden = set(forced)
+        while True:
+            hidden = suppress_cells(values, lines, small, hidden=hidden, equations=equations)
+            # Bounds reasoning misses sums over several rows and columns at once that the
+            # tables together allow; a search for other values settles what it leaves.
+            pinned = _pinned(values, lines, small, hidden, equations)
+            pick = _repair(sorted(pinned), values, small | hidden, crossing, lines) if pinned else None
+            if pick is None:
+                break
+            hidden.add(pick)
+        if not pinned:
+            break
+        more = {c[0] for c in pinned if c[0] != _TOP} - withheld
+        if not more:
+            everything = True
+            break
+        withheld |= more
+
+    def shown(cell: LinkedCell) -> str:
+        if everything:
+            return WITHHELD
+        if cell in small:
+            return SMALL
+        if cell in hidden:
+            return HIDDEN
+        return str(values[cell])
+
+    def render(n: int, where, labels: list[str], gone: bool) -> SuppressedTable:
+        cells = [where(i, j) for i in range(n + 1) for j in range(m + 1)]
+        out_rows = []
+        for i in range(n + 1):
+            out = {label_key: labels[i] if i < n else TOTAL}
+            for j, column in enumerate([*columns, TOTAL]):
+                out[column] = WITHHELD if gone else shown(where(i, j))
+            out_rows.append(out)
+        suppressed = len(cells) if gone else sum(c in small or c in hidden for c in cells)
+        return SuppressedTable(label_key, list(columns), out_rows[:-1], out_rows[-1], suppressed, gone)
+
+    top_table = render(len(top), at, [str(row.get(label_key, "")) for row in top], everything)
+    tables = {
+        t: render(
+            len(rows),
+            lambda i, j, t=t: (t, i, j),
+            [str(row.get(label_key, "")) for row in rows],
+            everything or t in withheld,
+        )
+        for t, rows in below.items()
+    }
+    return top_table, tables
+
+
+SEARCH_LIMIT = 5000  # steps of the search for other values of one small cell
+
+
+def _pinned(
+    values: dict,
+    lines: list[Line],
+    small: set,
+    hidden: set,
+    equations: list[list[tuple]],
+) -> set:
+    """The small cells that what is shown fixes to one value. Bounds reasoning first
+    (`_ranges`); when it pins none, a search for figures that fit everything shown but give
+    each small cell another value from 1 to 4. A cell the search cannot clear within
+    `SEARCH_LIMIT` steps counts as pinned (hiding more is the safe side)."""
+    ranges = _ranges(values, lines, small, hidden, equations)
+    pinned = {c for c in small if ranges[c][0] == ranges[c][1]}
+    if pinned or not small:
+        return pinned
+    unknown = sorted(small | hidden)
+    at = {c: k for k, c in enumerate(unknown)}
+    cap = max(values.values()) + 10  # as far as any "x" needs to go to be moved
+    sums: list[tuple[list[tuple[int, int]], int]] = []  # signed unknowns adding up to a constant
+    for line in lines:
+        signed = [(c, 1) for c in line.parts] + [(line.total, -1)]
+        terms = [(at[c], sign) for c, sign in signed if c in at]
+        if terms:
+            sums.append((terms, -sum(values[c] * sign for c, sign in signed if c not in at)))
+    domains = [(ranges[c][0], min(ranges[c][1], max(cap, ranges[c][0]))) for c in unknown]
+    hint = [values[c] for c in unknown]
+    cleared: set = set()
+    for cell in sorted(small):
+        if cell in cleared:
+            continue
+        k = at[cell]
+        for other in range(1, SMALLEST_SHOWN):
+            if other == values[cell]:
+                continue
+            found = _search([*domains[:k], (other, other), *domains[k + 1 :]], sums, hint, k)
+            if found is not None:
+                cleared |= {c for c in small if found[at[c]] != values[c]}
+                break
+        else:
+            pinned.add(cell)
+    return pinned
+
+
+def _search(
+    domains: list[tuple[int, int]],
+    sums: list[tuple[list[tuple[int, int]], int]],
+    hint: list[int],
+    start: int,
+) -> list[int] | None:
+    """Whole numbers within `domains` meeting every sum, if found within `SEARCH_LIMIT`
+    steps: narrow by bounds, then try each open unknown at its true value first, nearest
+    `start` first (the figures that must move to let it move are around it)."""
+    touching: dict[int, list[int]] = {}
+    for n, (terms, _) in enumerate(sums):
+        for k, _ in terms:
+            touching.setdefault(k, []).append(n)
+    order, seen = [start], {start}
+    for k in order:  # breadth first through the sums
+        for n in touching.get(k, ()):
+            for j, _ in sums[n][0]:
+                if j not in seen:
+                    seen.add(j)
+                    order.append(j)
+    order += [k for k in range(len(domains)) if k not in seen]
+
+    def narrow(dom: list[tuple[int, int]], queue: set[int]) -> bool:
+        """Bounds propagation from the sums in `queue`, and on through those it changes."""
+        while queue:
+            terms, rhs = sums[queue.pop()]
+            low = sum(dom[k][0] if s > 0 else -dom[k][1] for k, s in terms)
+            high = sum(dom[k][1] if s > 0 else -dom[k][0] for k, s in terms)
+            if low > rhs or high < rhs:
+                return False
+            for k, s in terms:
+                a, b = dom[k]
+                if a == b:
+                    continue
+                t_lo, t_hi = (a, b) if s > 0 else (-b, -a)
+                n_lo, n_hi = max(t_lo, rhs - (high - t_hi)), min(t_hi, rhs - (low - t_lo))
+                if n_lo > n_hi:
+                    return False
+                if (n_lo, n_hi) != (t_lo, t_hi):
+                    dom[k] = (n_lo, n_hi) if s > 0 else (-n_hi, -n_lo)
+                    low, high = low + n_lo - t_lo, high + n_hi - t_hi
+                    queue.update(touching[k])
+        return True
+
+    # Each step: the domains, the sums to narrow from, and how far along `order` every
+    # unknown is settled (domains only shrink further down).
+    stack = [(list(domains), set(range(len(sums))), 0)]
+    for _ in range(SEARCH_LIMIT):
+        if not stack:
+            return None
+        dom, queue, p = stack.pop()
+        if not narrow(dom, queue):
+            continue
+        while p < len(order) and dom[order[p]][0] == dom[order[p]][1]:
+            p += 1
+        if p == len(order):
+            return [a for a, _ in dom]
+        k = order[p]
+        a, b = dom[k]
+        h = min(max(hint[k], a), b)
+        for part in ((h + 1, b), (a, h - 1), (h, h)):  # the true value is tried first
+            if part[0] <= part[1]:
+                stack.append(([*dom[:k], part, *dom[k + 1 :]], set(touching.get(k, ())), p))
+    return None
+
+
+def _linked_system(
+    n_top: int,
+    m: int,
+    grids: Mapping[int, list[list[int]]],
+    loose: Mapping[int, list[int]],
+    withheld: set[int],
+):
+    """The cells, lines and derived sums of a top table and the tables below it, as one.
+
+    A table below is keyed by the top row it adds up to; its cells are (that row, row,
+    column), its totals row sharing the top row's cells. A withheld table below has none:
+    its top row is then counts of its own, like a row with nothing below. `at(i, j)` names
+    cell (i, j) of the top table (n_top and m being its totals row and column)."""
+    values: dict[LinkedCell, int] = {}
+    lines: list[Line] = []
+    known: set[Line] = set()
+    equations: list[list[tuple[LinkedCell, int]]] = []
+    linked = {t: len(grid) for t, grid in grids.items() if t not in withheld}
+
+    def at(i: int, j: int) -> LinkedCell:
+        return (i, linked[i], j) if i in linked else (_TOP, i, j)
+
+    def add(n: int, name, grid: list[list[int]] | None) -> None:
+        """One table's cells (from `grid`, unless its rows are cells already), lines and
+        complements, its cells named by `name`."""
+        if grid is not None:
+            for i, row in enumerate(grid):
+                for j, v in enumerate(row):
+                    values[name(i, j)] = v
+        for i in range(n):
+            values[name(i, m)] = sum(values[name(i, j)] for j in range(m))
+        for j in range(m + 1):
+            values[name(n, j)] = sum(values[name(i, j)] for i in range(n))
+        local = _lines(n, m, row_totals=True, column_totals=True)
+        for line in local:
+            mapped = Line(tuple(name(*c) for c in line.parts), name(*line.total))
+            if mapped not in known:  # a linked top row's line is its table's totals row
+                known.add(mapped)
+                lines.append(mapped)
+        equations.extend([(name(*c), s) for c, s in terms] for terms in _complements({}, local))
+
+    for t, n in linked.items():
+        add(n, lambda i, j, t=t: (t, i, j), grids[t])
+    # Rows of the top table that are counts of their own (their totals come with `add`).
+    own = {i: grids[i] for i in grids if i not in linked}
+    for i in range(n_top):
+        if i not in linked:
+            row = loose[i] if i in loose else [sum(r[j] for r in own[i]) for j in range(m)]
+            for j, v in enumerate(row):
+                values[(_TOP, i, j)] = v
+    add(n_top, at, None)
+    # Sums across levels: each of the top table's totals is also the sum of the cells
+    # below every row in it.
+    deepest = {i: [(i, r) for r in range(linked[i])] if i in linked else [(_TOP, i)] for i in range(n_top)}
+    for j in range(m):
+        parts = [(*p, j) for i in range(n_top) for p in deepest[i]]
+        equations.append([*((c, 1) for c in parts), (at(n_top, j), -1)])
+    body = [(*p, j) for i in range(n_top) for p in deepest[i] for j in range(m)]
+    equations.append([*((c, 1) for c in body), (at(n_top, m), -1)])
+    return values, lines, equations, at
+
+
 @dataclass(frozen=True)
 class Line:
     """Cells that add up to a total: `parts` sum to `total`."""
@@ -171,7 +460,12 @@ def _lines(n: int, m: int, *, row_totals: bool, column_totals: bool) -> list[Lin
 
 
 def suppress_cells(
-    values: dict[Cell, int], lines: list[Line], small: set[Cell], *, hidden: set[Cell] | None = None
+    values: dict[Cell, int],
+    lines: list[Line],
+    small: set[Cell],
+    *,
+    hidden: set[Cell] | None = None,
+    equations: list[list[tuple[Cell, int]]] | None = None,
 ) -> set[Cell]:
     """Secondary suppression (rule 2 above): the cells to hide besides the small ones.
 
@@ -179,6 +473,8 @@ def suppress_cells(
     working out what a reader could narrow each cell down to (`_ranges`) still pins a small
     cell to one value, on a line through that cell. Rounds run until neither applies.
     `hidden` holds cells hidden from the start (see `suppress_table`'s `hide`).
+    `equations` replaces the sums derived from one table's lines (see `_ranges`) when the
+    lines are not one table's (see `suppress_linked`).
     """
     hidden = set(hidden or ())
     crossing: dict[Cell, list[Line]] = {}
@@ -198,7 +494,7 @@ def suppress_cells(
             None,
         )
         if choice is None:
-            ranges = _ranges(values, lines, small, hidden)
+            ranges = _ranges(values, lines, small, hidden, equations)
             exposed = [c for c in sorted(small) if ranges[c][0] == ranges[c][1]]
             if not exposed:
                 return hidden
@@ -238,12 +534,17 @@ def _repair(
 
 
 def _ranges(
-    values: dict[Cell, int], lines: list[Line], small: set[Cell], hidden: set[Cell]
+    values: dict[Cell, int],
+    lines: list[Line],
+    small: set[Cell],
+    hidden: set[Cell],
+    equations: list[list[tuple[Cell, int]]] | None = None,
 ) -> dict[Cell, tuple[int, int]]:
     """The smallest and largest value a reader could give each cell, from the lines' sums:
     a "<5" cell is 1–4, an "x" cell 5 or more, a shown cell its value. Narrowed
     line by line until nothing changes (bounds reasoning: it may allow a value the whole
-    table rules out, which the brute-force tests guard against)."""
+    table rules out, which the brute-force tests guard against). Besides the lines, it uses
+    `equations` (signed terms adding up to 0) when given, else one table's `_complements`."""
     top = sum(values.values()) or 1
     ranges: dict[Cell, tuple[int, int]] = {}
     for cell, value in values.items():
@@ -253,8 +554,9 @@ def _ranges(
             ranges[cell] = (SMALLEST_SHOWN, max(top, SMALLEST_SHOWN))
         else:
             ranges[cell] = (value, value)
+    extra = _complements(values, lines) if equations is None else equations
     equations = [[(c, 1) for c in line.parts] + [(line.total, -1)] for line in lines]
-    equations += _complements(values, lines)
+    equations += extra
     changed = True
     while changed:
         changed = False

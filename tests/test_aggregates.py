@@ -24,12 +24,12 @@ from pupils.models import Pupil
 from schools.models import LocalAuthority
 from schools.partnership import partnerships_for
 from schools.scopes import scope_for_membership
-from schools.suppression import HIDDEN, SMALL, WITHHELD, suppress_table
+from schools.suppression import HIDDEN, SMALL, TOTAL, WITHHELD, SuppressedTable, suppress_table
 from schools.tenancy import TenantScope, tenant_scope
 from tests.conftest import sign_in
 from tests.factories import PartnershipFactory, PupilFactory, SchoolFactory
 from tests.test_kpis import place
-from tests.test_suppression import consistent_values
+from tests.test_suppression import assert_linked_safe, consistent_values
 
 TODAY = timezone.localdate()
 
@@ -195,6 +195,37 @@ def _grid(table: aggregates.ShownTable) -> list[list[str]]:
     return [row.cells for row in table.rows] + [table.totals]
 
 
+def _as_table(shown: aggregates.ShownTable, columns: list[str]) -> SuppressedTable:
+    names = [*columns, TOTAL]
+    rows = [{"label": row.label, **dict(zip(names, row.cells, strict=True))} for row in shown.rows]
+    totals = {"label": TOTAL, **dict(zip(names, shown.totals, strict=True))}
+    return SuppressedTable("label", columns, rows, totals, shown.suppressed, shown.withheld)
+
+
+def assert_la_view_safe(la: aggregates.LaOverview, s: int, section, schools, counts) -> None:
+    """Brute force over the LA table and every partnership's table of one section at once."""
+    keys = [key for key, _ in section.columns]
+    columns = [f"c{j}" for j in range(len(keys))]
+
+    def of(group) -> list[list[int]]:
+        return [[counts.get(school.pk, {}).get(key, 0) for key in keys] for school in group]
+
+    top = la.la.tables[s]
+    below_counts, below_shown, top_counts = {}, {}, []
+    pks = {row.pk for row in top.rows if row.pk is not None}
+    for i, row in enumerate(top.rows):
+        if row.pk is not None:
+            group = [x for x in schools if x.partnership_id == row.pk]
+        else:  # schools in no partnership: one row, nothing below
+            group = [x for x in schools if x.partnership_id not in pks]
+        grid = of(group)
+        top_counts.append([sum(r[j] for r in grid) for j in range(len(keys))])
+        if row.pk is not None:
+            below_counts[i] = grid
+            below_shown[i] = _as_table(la.partnerships[row.pk].tables[s], columns)
+    assert_linked_safe(top_counts, below_counts, _as_table(top, columns), below_shown, columns)
+
+
 def test_the_la_table_and_each_partnerships_schools_never_give_each_other_away(three_partnerships):
     t = three_partnerships
     with transaction.atomic(), tenant_scope(scope_for_membership(t.memberships["la_officer"])) as scope:
@@ -220,6 +251,12 @@ def test_the_la_table_and_each_partnerships_schools_never_give_each_other_away(t
                 for mine, theirs in zip(_grid(own.tables[s]), _grid(below), strict=True):
                     for a, b in zip(mine, theirs, strict=True):
                         assert a == b or b in (HIDDEN, WITHHELD), (a, b)
+    # And read all together, as the LA officer can: no "<5" on any of them is pinned.
+    with transaction.atomic(), tenant_scope(scope_for_membership(t.memberships["la_officer"])) as scope:
+        schools = list(aggregates.countable_schools(scope))
+        counts = aggregates.school_counts([s.pk for s in schools])
+    for s, section in enumerate(aggregates.SECTIONS):
+        assert_la_view_safe(la, s, section, schools, counts)
     # North's own table alone would show its totals; next to the LA table they must go.
     register_row = {row.label: row for row in la.la.tables[0].rows}["Alpha North Partnership"]
     assert HIDDEN in register_row.cells

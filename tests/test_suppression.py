@@ -8,7 +8,17 @@ import random
 
 import pytest
 
-from schools.suppression import HIDDEN, SMALL, TOTAL, suppress_count, suppress_table
+from schools.suppression import (
+    HIDDEN,
+    SMALL,
+    SMALLEST_SHOWN,
+    TOTAL,
+    WITHHELD,
+    SuppressedTable,
+    suppress_count,
+    suppress_linked,
+    suppress_table,
+)
 
 
 @pytest.mark.parametrize(("n", "shown"), [(0, 0), (1, "<5"), (4, "<5"), (5, 5), (37, 37)])
@@ -172,3 +182,244 @@ def test_the_suppressed_table_never_shows_a_number_from_1_to_4():
         result, columns = table(grid)
         for row in shown_grid(result, columns):
             assert not any(cell in {"1", "2", "3", "4"} for cell in row)
+
+
+# --- tables read together -------------------------------------------------------------------
+#
+# An LA officer reads the LA table (one row per partnership) beside every partnership's
+# table (one row per school): a partnership's row there is its table's totals row. The
+# brute force below reads all of them at once, as that reader can.
+
+
+def _bounds(mark: str) -> tuple[int, int | None] | None:
+    """What a shown figure says of its true value: None when it says nothing ("–")."""
+    if mark == WITHHELD:
+        return None
+    if mark == SMALL:
+        return (1, 4)
+    if mark == HIDDEN:
+        return (SMALLEST_SHOWN, None)
+    assert mark.isdigit(), mark
+    return (int(mark), int(mark))
+
+
+def _feasible(
+    domains: list[tuple[int, int]], sums: list[tuple[list[int], int, int]], hint: list[int]
+) -> bool:
+    """Whether whole numbers within `domains` meet every sum (variables, lowest, highest).
+    Exact: bounds propagation, then splitting an open domain, at the `hint` (the true
+    counts, which finds other solutions quickly) when it is inside, else in halves."""
+    touching: dict[int, list[int]] = {}
+    for n, (parts, _, _) in enumerate(sums):
+        for v in parts:
+            touching.setdefault(v, []).append(n)
+
+    def narrow(dom: list[tuple[int, int]], queue: set[int]) -> bool:
+        while queue:
+            parts, lo, hi = sums[queue.pop()]
+            low = sum(dom[v][0] for v in parts)
+            high = sum(dom[v][1] for v in parts)
+            if low > hi or high < lo:
+                return False
+            for v in parts:
+                a, b = dom[v]
+                na, nb = max(a, lo - (high - b)), min(b, hi - (low - a))
+                if na > nb:
+                    return False
+                if (na, nb) != (a, b):
+                    dom[v] = (na, nb)
+                    low, high = low + na - a, high + nb - b
+                    queue.update(touching[v])
+        return True
+
+    stack = [(list(domains), set(range(len(sums))))]
+    while stack:
+        dom, queue = stack.pop()
+        if not narrow(dom, queue):
+            continue
+        open_ = [v for v, (a, b) in enumerate(dom) if a < b]
+        if not open_:
+            return True
+        v = min(open_, key=lambda v: (dom[v][1] - dom[v][0], v))
+        a, b = dom[v]
+        if a <= hint[v] <= b:
+            parts = [(hint[v] + 1, b), (a, hint[v] - 1), (hint[v], hint[v])]
+        else:
+            parts = [((a + b) // 2 + 1, b), (a, (a + b) // 2)]
+        for part in parts:  # the last is tried first
+            if part[0] <= part[1]:
+                stack.append(([*dom[:v], part, *dom[v + 1 :]], set(touching.get(v, ()))))
+    return False
+
+
+def linked_leaks(top_counts, below_counts, top_shown, below_shown, columns) -> list[str]:
+    """Every "<5" shown on any of the tables whose value everything shown pins down.
+
+    `top_counts` are the top table's true rows (lists of counts; rows with tables below are
+    read from those), `below_counts` each linked row's schools by top row index, and the
+    shown tables are `SuppressedTable`s. The unknowns are the cells of the rows below and of
+    top rows with nothing below; every figure shown on every table is a sum of them."""
+    m = len(columns)
+    names: list[tuple[int, int, int]] = []  # (top row, row below or -1, column)
+    true: list[int] = []
+    for i, row in enumerate(top_counts):
+        if i in below_counts:
+            for r, school in enumerate(below_counts[i]):
+                for j in range(m):
+                    names.append((i, r, j))
+                    true.append(school[j])
+        else:
+            for j in range(m):
+                names.append((i, -1, j))
+                true.append(row[j])
+    index = {name: k for k, name in enumerate(names)}
+    figures: list[tuple[list[int], str, str]] = []  # (variables, shown, where)
+
+    def line(table, name: str) -> list[list[str]]:
+        rows = [*table.rows, table.totals]
+        return [[row[c] for c in [*columns, TOTAL]] for row in rows]
+
+    def cols(j: int) -> list[int]:
+        return list(range(m)) if j == m else [j]
+
+    top_grid = line(top_shown, "top")
+    n_top = len(top_counts)
+    for i in range(n_top + 1):
+        for j in range(m + 1):
+            rows = [i] if i < n_top else range(n_top)
+            parts = [k for (a, _, c), k in index.items() if a in rows and c in cols(j)]
+            figures.append((parts, top_grid[i][j], f"top {i},{j}"))
+    for t, table in below_shown.items():
+        grid = line(table, str(t))
+        n = len(below_counts[t])
+        for i in range(n + 1):
+            for j in range(m + 1):
+                rows = [i] if i < n else range(n)
+                parts = [k for (a, r, c), k in index.items() if a == t and r in rows and c in cols(j)]
+                figures.append((parts, grid[i][j], f"table {t}: {i},{j}"))
+
+    cap = sum(true) + 10  # no count needs to go beyond everything shown and then some
+    sums = []
+    for parts, mark, _ in figures:
+        said = _bounds(mark)
+        if said is not None:
+            sums.append((parts, said[0], cap * len(parts) if said[1] is None else said[1]))
+    domains = [(0, cap)] * len(names)
+    assert _feasible(domains, sums, true), "the true counts must fit what is shown"
+    leaks = []
+    for parts, mark, where in figures:
+        if mark != SMALL:
+            continue
+        actual = sum(true[k] for k in parts)
+        if not any(_feasible(domains, [*sums, (parts, v, v)], true) for v in range(1, 5) if v != actual):
+            leaks.append(f"{where} can only be {actual}")
+    return leaks
+
+
+def assert_linked_safe(top_counts, below_counts, top_shown, below_shown, columns) -> None:
+    every = [top_shown, *below_shown.values()]
+    for table in every:
+        cells = {row[c] for row in [*table.rows, table.totals] for c in [*columns, TOTAL]}
+        assert not cells & {"1", "2", "3", "4"}
+        if table.withheld:
+            assert cells == {WITHHELD}
+    leaks = linked_leaks(top_counts, below_counts, top_shown, below_shown, columns)
+    assert not leaks, (leaks, top_counts, below_counts)
+
+
+def linked(top_counts: list[list[int]], below_counts: dict[int, list[list[int]]]):
+    """Suppress tables read together and check them by brute force; returns them."""
+    columns = [f"c{j}" for j in range(len(top_counts[0]))]
+
+    def rows(grid: list[list[int]], prefix: str) -> list[dict]:
+        return [
+            {"label": f"{prefix}{i}", **dict(zip(columns, row, strict=True))} for i, row in enumerate(grid)
+        ]
+
+    top, below = suppress_linked(
+        rows(top_counts, "p"), {t: rows(grid, f"s{t}.") for t, grid in below_counts.items()}, columns
+    )
+    assert_linked_safe(top_counts, below_counts, top, below, columns)
+    return top, below, columns
+
+
+def _sums(grid: list[list[int]], m: int) -> list[int]:
+    return [sum(row[j] for row in grid) for j in range(m)]
+
+
+def test_the_brute_force_catches_a_partnership_pinned_by_the_la_totals():
+    """The reviewer's case as the tables used to show it, each suppressed on its own: the
+    LA total less the second partnership's two hidden 5s pins the first's column to 1."""
+    columns = ["c0", "c1"]
+    below_counts = {0: [[1, 3]], 1: [[5, 9], [5, 1]]}
+    top_counts = [_sums(g, 2) for g in below_counts.values()]
+
+    def shown(grid: list[list[str]]) -> SuppressedTable:
+        rows = [{"label": f"r{i}", "c0": a, "c1": b, TOTAL: c} for i, (a, b, c) in enumerate(grid)]
+        return SuppressedTable("label", columns, rows[:-1], rows[-1], 0)
+
+    top = shown([[SMALL, SMALL, SMALL], [HIDDEN, HIDDEN, HIDDEN], ["11", "13", "24"]])
+    below = {
+        0: shown([[SMALL, SMALL, SMALL], [SMALL, SMALL, SMALL]]),
+        1: shown([[HIDDEN, HIDDEN, HIDDEN], [HIDDEN, SMALL, HIDDEN], [HIDDEN, HIDDEN, HIDDEN]]),
+    }
+    leaks = linked_leaks(top_counts, below_counts, top, below, columns)
+    assert "top 0,0 can only be 1" in leaks
+
+
+@pytest.mark.parametrize(
+    "below_counts",
+    [
+        {0: [[1, 3]], 1: [[5, 9], [5, 1]]},  # the reviewer's case: 11 - (5 + 5) = 1
+        # Three partnerships, which tables suppressed one at a time pinned to 1, 3 and 4.
+        {0: [[1, 3], [1, 3]], 1: [[1, 7], [1, 1], [6, 12]], 2: [[1, 1], [1, 0], [9, 3]]},
+        {0: [[9, 12]], 1: [[0, 6], [2, 5], [5, 5]], 2: [[4, 6]]},
+        {0: [[1, 12], [2, 6], [4, 4]], 1: [[1, 1], [5, 6]], 2: [[0, 9], [1, 3]]},
+        {0: [[1, 0]], 1: [[5, 5]], 2: [[5, 5]]},
+        # Pinned by the grand total less two rows and a column shown: bounds on single
+        # lines miss it; the search for other values does not.
+        {0: [[1, 5, 5]], 1: [[2, 15, 5], [1, 0, 1], [1, 0, 6]], 2: [[0, 8, 1]], 3: [[1, 15, 4]]},
+        {0: [[1, 1], [1, 1]], 1: [[9, 6], [5, 7]]},  # a partnership too small to show
+        {0: [], 1: [[3, 12]]},  # a partnership with no schools yet
+    ],
+)
+def test_tables_read_together_give_no_small_cell_away(below_counts):
+    m = len(next(grid for grid in below_counts.values() if grid)[0])
+    top_counts = [_sums(grid, m) for grid in below_counts.values()]
+    top, below, columns = linked(top_counts, below_counts)
+    # A figure the tables share is one cell: hidden in both or shown in both.
+    for t, table in below.items():
+        if not table.withheld:
+            assert [top.rows[t][c] for c in [*columns, TOTAL]] == [table.totals[c] for c in [*columns, TOTAL]]
+
+
+def test_tables_read_together_never_show_more_than_each_table_alone():
+    rng = random.Random(11)
+    for _ in range(60):
+        below_counts = {
+            t: [[rng.choice([0, 1, 3, 5, 6, 9]) for _ in range(2)] for _ in range(rng.randint(1, 3))]
+            for t in range(rng.randint(2, 3))
+        }
+        top_counts = [_sums(grid, 2) for grid in below_counts.values()]
+        _, below, columns = linked(top_counts, below_counts)
+        for t, grid in below_counts.items():
+            alone, _ = table(grid)
+            for mine, joint in zip(shown_grid(alone, columns), shown_grid(below[t], columns), strict=True):
+                for a, b in zip(mine, joint, strict=True):
+                    assert a == b or b in (HIDDEN, WITHHELD), (grid, a, b)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_small_cell_of_random_linked_tables_can_be_worked_out(seed):
+    rng = random.Random(100 + seed)
+    values = [0, 0, 1, 2, 3, 4, 5, 6, 7, 9, 12]
+    for _ in range(60):
+        m = rng.choice([2, 2, 3])
+        below_counts = {
+            t: [[rng.choice(values) for _ in range(m)] for _ in range(rng.randint(1, 3))]
+            for t in range(rng.randint(2, 3))
+        }
+        top_counts = [_sums(grid, m) for grid in below_counts.values()]
+        if rng.random() < 0.3:  # schools in no partnership: a row with nothing below
+            top_counts.append([rng.choice(values) for _ in range(m)])
+        linked(top_counts, below_counts)
