@@ -9,7 +9,9 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
+from graduated_response.models import SupportPlan
 from interventions.models import ProvisionPlacement
 from pupils.models import Pupil
 from reports.models import ReportRequest
@@ -75,6 +77,17 @@ def test_every_kind_builds_from_the_demo_data(demo):
         _build("la_overview", "local_authority", demo["la"].pk),
     ]
     assert len({row.kind for row in built}) == 8
+    # The school report's headline figures, counted here straight from the rows.
+    termly = built[0].figures
+    today = timezone.localdate()
+    with transaction.atomic(), tenant_scope(TenantScope.for_school(demo["school"].pk)):
+        open_plans = SupportPlan.objects.filter(
+            school=demo["school"], status="open", pupil__is_active=True, pupil__school=demo["school"]
+        )
+        assert termly["reviews"]["open_plans"] == open_plans.count()
+        assert termly["reviews"]["overdue"] == open_plans.filter(review_due__lt=today).count()
+        on_register = Pupil.objects.filter(school=demo["school"], is_active=True).exclude(sen_status="N")
+        assert sum(row["pupils"] for row in termly["pupils"]["by_area"]) == on_register.count()
     # The pupil reports are about that pupil, and name no other child of the school.
     with transaction.atomic(), tenant_scope(TenantScope.for_school(demo["school"].pk)):
         others = list(Pupil.objects.exclude(pk=demo["pupil"].pk).values_list("first_name", "last_name")[:200])
