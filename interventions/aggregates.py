@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, FilteredRelation, Q, QuerySet
 
 from interventions.placements import KpiRow, kpis_of_provisions
-from pupils.codes import SenStatus
+from pupils.codes import AreaOfNeed, SenStatus, needs_in_area
 from pupils.models import Pupil
 from schools.models import BehaviourProvision, Partnership, School
 from schools.suppression import (
@@ -104,6 +104,12 @@ SECTIONS = (
         "On the register",
     ),
     Section(
+        "needs",
+        "Pupils on the SEN register by area of primary need",
+        tuple((f"area_{a.value}", a.label) for a in AreaOfNeed),
+        "On the register",
+    ),
+    Section(
         "steps",
         "Pupils at steps 4 to 6 of the graduated response (current step)",
         (("step_4", "Step 4"), ("step_5", "Step 5"), ("step_6", "Step 6 or above")),
@@ -119,15 +125,28 @@ SECTIONS = (
 COUNT_KEYS = tuple(key for section in SECTIONS for key, _ in section.columns)
 
 
-def school_counts(school_ids: Collection[int]) -> dict[int, dict[str, int]]:
-    """Every overview count per school, for pupils on roll, in one grouped query inside
-    `counting()`. A pupil has at most one current step and one current placement (database
-    constraints), so the joins never repeat a pupil; counts are distinct all the same."""
+def _area_counts() -> dict[str, Count]:
+    """Pupils on the register per area of their primary need (none recorded: "other")."""
+    on_register = ~Q(sen_status=SenStatus.NONE)
+    counts = {}
+    for area in AreaOfNeed:
+        of_area = Q(primary_need__in=needs_in_area(area))
+        if area == AreaOfNeed.OTHER:
+            of_area |= Q(primary_need="")
+        counts[f"area_{area.value}"] = Count("pk", filter=on_register & of_area, distinct=True)
+    return counts
+
+
+def school_counts(school_ids: Collection[int], pupils: Q | None = None) -> dict[int, dict[str, int]]:
+    """Every overview count per school, for pupils on roll (and matching `pupils`, a
+    dashboard's filter), in one grouped query inside `counting()`. A pupil has at most one
+    current step and one current placement (database constraints), so the joins never
+    repeat a pupil; counts are distinct all the same."""
     if not school_ids:
         return {}
     with counting():
         rows = (
-            Pupil.objects.filter(school_id__in=school_ids, is_active=True)
+            Pupil.objects.filter(pupils or Q(), school_id__in=school_ids, is_active=True)
             .annotate(
                 step=FilteredRelation("step_placements", condition=Q(step_placements__status="active")),
                 placed=FilteredRelation(
@@ -139,6 +158,7 @@ def school_counts(school_ids: Collection[int]) -> dict[int, dict[str, int]]:
             .annotate(
                 sen_support=Count("pk", filter=Q(sen_status=SenStatus.SEN_SUPPORT), distinct=True),
                 ehc_plan=Count("pk", filter=Q(sen_status=SenStatus.EHC_PLAN), distinct=True),
+                **_area_counts(),
                 step_4=Count("pk", filter=Q(step__step__number=4), distinct=True),
                 step_5=Count("pk", filter=Q(step__step__number=5), distinct=True),
                 step_6=Count("pk", filter=Q(step__step__number__gte=6), distinct=True),
@@ -243,10 +263,11 @@ def countable_schools(scope: TenantScope) -> QuerySet[School]:
     return School.objects.filter(pk__in=scope.count_school).order_by("name")
 
 
-def partnership_overview(scope: TenantScope, partnership: Partnership) -> Overview:
-    """One row per school of the partnership, as its lead sees it (two queries)."""
+def partnership_overview(scope: TenantScope, partnership: Partnership, pupils: Q | None = None) -> Overview:
+    """One row per school of the partnership, as its lead sees it (two queries); `pupils`
+    narrows the pupils counted."""
     schools = list(countable_schools(scope).filter(partnership_id=partnership.pk))
-    counts = school_counts([s.pk for s in schools])
+    counts = school_counts([s.pk for s in schools], pupils)
     rows = [_Row(s.name, None, counts.get(s.pk, {})) for s in schools]
     return Overview([_shown(section, "School", rows, _suppress(section, rows)) for section in SECTIONS])
 
@@ -260,11 +281,12 @@ class LaOverview:
 NO_PARTNERSHIP = "Schools in no partnership"
 
 
-def la_overview(scope: TenantScope, partnerships: list[Partnership]) -> LaOverview:
+def la_overview(scope: TenantScope, partnerships: list[Partnership], pupils: Q | None = None) -> LaOverview:
     """The LA table by partnership and every partnership's schools' table, linked (two
-    queries beyond the partnerships: the schools and the counts)."""
+    queries beyond the partnerships: the schools and the counts); `pupils` narrows the
+    pupils counted."""
     schools = list(countable_schools(scope))
-    counts = school_counts([s.pk for s in schools])
+    counts = school_counts([s.pk for s in schools], pupils)
     names = {p.pk: p.name for p in partnerships}
     below: dict[int, list[_Row]] = {pk: [] for pk in names}
     loose: list[School] = []

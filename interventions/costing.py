@@ -505,6 +505,7 @@ def provision_map(
     term: str | None = None,
     year_group: int | None = None,
     period: CostingPeriod | None = None,
+    area: str = "",
 ) -> ProvisionMap:
     """The school's costed provision map for a costing year (or one term of it), optionally for
     the pupils of one NC year group only: one row per provision that ran, subtotals by wave or
@@ -512,7 +513,8 @@ def provision_map(
 
     `year` is the calendar year the LA's costing year starts in (its academic or financial
     year, per `LocalAuthority.costing_year`); today's when omitted. A year group's view counts
-    only that year's pupils (by their NC year now) and their shares of each group's cost.
+    only that year's pupils (by their NC year now) and their shares of each group's cost;
+    `area` keeps only the provisions meeting that area of need.
     Queries: rates, groups with their provisions, enrolments, and term dates when the period
     is part of a year — the same four whatever the data.
     """
@@ -556,6 +558,8 @@ def provision_map(
             figures.shares = {p: s for p, s in figures.shares.items() if p in mine}
             if not figures.days:
                 continue
+        if area and group.provision.area_of_need != area:
+            continue
         by_provision[group.provision_id].append(figures)
         provisions[group.provision_id] = group.provision
 

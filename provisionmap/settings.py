@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "graduated_response",
     "interventions",
     "reports",
+    "dashboards",
     "provisionmap",
 ]
 

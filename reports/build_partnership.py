@@ -55,7 +55,7 @@ from schools.models import (
 )
 from schools.partnership import agreements_for, narratives_of_year, partnerships_for, review_state
 from schools.suppression import TOTAL, SuppressedTable, suppress_count, suppress_table
-from schools.tenancy import counting, require_scope
+from schools.tenancy import TenantScope, counting, require_scope
 from schools.terms import academic_year_label
 
 Status = ProvisionPlacement.Status
@@ -326,12 +326,10 @@ def _term_counts(provision: BehaviourProvision, first: date, last: date) -> dict
         return out
 
 
-@register(ReportKind.PROVISION_TERMLY)
-def build_provision_termly(row: ReportRequest) -> tuple[dict, str, dict]:
-    period = period_of(row)
-    provision = BehaviourProvision.objects.select_related("partnership", "host_school").get(
-        pk=row.provision_id
-    )
+def provision_term(provision: BehaviourProvision, period: Period) -> tuple[dict, list[KpiRow]]:
+    """The term's figures for a provision, suppressed, as its termly report and the
+    dashboards show them; with the KPI rows its charts are drawn from.
+    `provision.partnership` and `provision.host_school` should be loaded."""
     counts = _term_counts(provision, period.first, period.last)
     schools = _home_schools(provision.partnership_id, counts)
     outcomes = list(OUTCOME_HEADINGS.values())
@@ -346,9 +344,7 @@ def build_provision_termly(row: ReportRequest) -> tuple[dict, str, dict]:
     ehc = sum(c["ehc"] for c in counts.values())
     kpis = kpis_of_provisions([provision], period.year, suppress=True)[provision.pk]
     by_kpi = {k["kpi"]: k for k in _kpi_rows(kpis)}
-
     figures = {
-        "kind": row.kind,
         "period": period.code,
         "first_day": period.first,
         "last_day": period.last,
@@ -377,6 +373,17 @@ def build_provision_termly(row: ReportRequest) -> tuple[dict, str, dict]:
         "suspensions": by_kpi["suspensions"],
         "kpis": list(by_kpi.values()),
     }
+    return figures, kpis
+
+
+@register(ReportKind.PROVISION_TERMLY)
+def build_provision_termly(row: ReportRequest) -> tuple[dict, str, dict]:
+    period = period_of(row)
+    provision = BehaviourProvision.objects.select_related("partnership", "host_school").get(
+        pk=row.provision_id
+    )
+    shared, kpis = provision_term(provision, period)
+    figures = {"kind": row.kind, **shared}
     context = _context(
         title="Behaviour provision termly report",
         scope_name=f"{provision.name}, {provision.partnership.name}",
@@ -529,12 +536,14 @@ def _agreements(partnership: Partnership, year: int) -> tuple[list[dict], dict]:
     return rows, survey
 
 
-@register(ReportKind.PARTNERSHIP_ANNUAL)
-def build_partnership_annual(row: ReportRequest) -> tuple[dict, str, dict]:
-    period = period_of(row)
+def partnership_year(
+    scope: TenantScope, partnership: Partnership, period: Period, pupils: Q | None = None
+) -> tuple[dict, list[BehaviourProvision], dict[int, list[KpiRow]]]:
+    """The school year's figures for a partnership, suppressed, as its annual report and the
+    dashboards show them (`pupils` narrows the schools' counts of pupils on roll now); with
+    the provisions and KPI rows the report's charts are drawn from.
+    `partnership.local_authority` should be loaded."""
     year = period.year
-    scope = require_scope()
-    partnership = Partnership.objects.select_related("local_authority").get(pk=row.partnership_id)
     provisions = list(
         BehaviourProvision.objects.filter(partnership=partnership)
         .select_related("partnership", "host_school")
@@ -547,13 +556,8 @@ def build_partnership_annual(row: ReportRequest) -> tuple[dict, str, dict]:
     schools = _home_schools(partnership.pk, delivery["by_school"])
     patterns = list(PATTERN_HEADINGS.values())
     placements = suppress_table(_school_rows(schools, delivery["by_school"], patterns), patterns)
-    overview = partnership_overview(scope, partnership)
-    saved = {key: narrative for key, _, narrative in narratives_of_year(partnership, year)}
-    agreements, survey = _agreements(partnership, year)
-    lines = money["categories"] if money else []
-
+    overview = partnership_overview(scope, partnership, pupils)
     figures = {
-        "kind": row.kind,
         "period": period.code,
         "school_year": academic_year_label(year),
         "financial_year": academic_year_label(year),
@@ -562,14 +566,7 @@ def build_partnership_annual(row: ReportRequest) -> tuple[dict, str, dict]:
         "provisions": [
             {"name": p.name, "host_school": p.host_school.name, "places": p.places} for p in provisions
         ],
-        "narratives": {c.anchor: _narrative(c, saved) for c in CHAPTERS},
         "budget": money,
-        "staffing_lines": [
-            c
-            for c in lines
-            if c["category"] in (BudgetCategory.STAFFING.label, BudgetCategory.TRAINING.label)
-        ],
-        "resource_lines": [c for c in lines if c["category"] == BudgetCategory.RESOURCES.label],
         "placements_by_school": _table(
             "Placements that ran in the school year, by home school and pattern of support",
             "Home school",
@@ -599,6 +596,30 @@ def build_partnership_annual(row: ReportRequest) -> tuple[dict, str, dict]:
             {"provision": p.name, "host_school": p.host_school.name, "rows": _kpi_rows(kpis[p.pk])}
             for p in provisions
         ],
+    }
+    return figures, provisions, kpis
+
+
+@register(ReportKind.PARTNERSHIP_ANNUAL)
+def build_partnership_annual(row: ReportRequest) -> tuple[dict, str, dict]:
+    period = period_of(row)
+    year = period.year
+    partnership = Partnership.objects.select_related("local_authority").get(pk=row.partnership_id)
+    shared, provisions, kpis = partnership_year(require_scope(), partnership, period)
+    money = shared["budget"]
+    saved = {key: narrative for key, _, narrative in narratives_of_year(partnership, year)}
+    agreements, survey = _agreements(partnership, year)
+    lines = money["categories"] if money else []
+    figures = {
+        "kind": row.kind,
+        **shared,
+        "narratives": {c.anchor: _narrative(c, saved) for c in CHAPTERS},
+        "staffing_lines": [
+            c
+            for c in lines
+            if c["category"] in (BudgetCategory.STAFFING.label, BudgetCategory.TRAINING.label)
+        ],
+        "resource_lines": [c for c in lines if c["category"] == BudgetCategory.RESOURCES.label],
         "agreements": agreements,
         "sla_survey": survey,
     }
@@ -683,14 +704,13 @@ def _kpi_matrix(provisions: Sequence[BehaviourProvision], kpis: dict[int, list[K
     }
 
 
-@register(ReportKind.LA_OVERVIEW)
-def build_la_overview(row: ReportRequest) -> tuple[dict, str, dict]:
-    period = period_of(row)
+def la_year(scope: TenantScope, la: LocalAuthority, period: Period, pupils: Q | None = None) -> dict:
+    """The school year's figures across an LA's partnerships, suppressed, as the LA overview
+    report and the LA officer's dashboard show them (`pupils` narrows the counts of pupils
+    on roll now)."""
     year = period.year
-    scope = require_scope()
-    la = LocalAuthority.objects.get(pk=row.for_local_authority_id)
     partnerships = list(partnerships_for(scope).filter(local_authority=la))
-    overview = la_overview(scope, partnerships)
+    overview = la_overview(scope, partnerships, pupils)
     provisions = list(
         BehaviourProvision.objects.filter(partnership__in=partnerships)
         .select_related("partnership", "host_school")
@@ -705,6 +725,7 @@ def build_la_overview(row: ReportRequest) -> tuple[dict, str, dict]:
         positions.append(
             {
                 "partnership": p.name,
+                "partnership_id": p.pk,
                 "recorded": money is not None,
                 **{
                     key: money[key] if money else None
@@ -712,8 +733,7 @@ def build_la_overview(row: ReportRequest) -> tuple[dict, str, dict]:
                 },
             }
         )
-    figures = {
-        "kind": row.kind,
+    return {
         "period": period.code,
         "school_year": academic_year_label(year),
         "financial_year": academic_year_label(year),
@@ -722,6 +742,7 @@ def build_la_overview(row: ReportRequest) -> tuple[dict, str, dict]:
         "schools_by_partnership": [
             {
                 "partnership": p.name,
+                "partnership_id": p.pk,
                 "tables": [
                     _shown_table(t, f"{p.name}: {t.section.title[:1].lower()}{t.section.title[1:]}")
                     for t in overview.partnerships[p.pk].tables
@@ -732,6 +753,14 @@ def build_la_overview(row: ReportRequest) -> tuple[dict, str, dict]:
         "kpis": _kpi_matrix(provisions, kpis),
         "budgets": positions,
     }
+
+
+@register(ReportKind.LA_OVERVIEW)
+def build_la_overview(row: ReportRequest) -> tuple[dict, str, dict]:
+    period = period_of(row)
+    la = LocalAuthority.objects.get(pk=row.for_local_authority_id)
+    figures = {"kind": row.kind, **la_year(require_scope(), la, period)}
+    positions = figures["budgets"]
     recorded = [b for b in positions if b["recorded"]]
     context = _context(
         title="Local authority overview across partnerships",

@@ -165,6 +165,11 @@ def test_counts_per_school_cover_the_register_steps_and_placements(tenant):
     assert counts[tenant.school.pk] == {
         "sen_support": 3,
         "ehc_plan": 0,
+        "area_communication": 0,
+        "area_cognition": 0,
+        "area_semh": 3,
+        "area_sensory_physical": 0,
+        "area_other": 0,
         "step_4": 1,
         "step_5": 0,
         "step_6": 1,
