@@ -133,3 +133,8 @@ urlpatterns += [
     path("reports/<int:pk>/pdf/", reports_api.ReportPdf.as_view(), name="report-pdf"),
     path("reports/<int:pk>/snapshot/", reports_api.ReportSnapshot.as_view(), name="report-snapshot"),
 ]
+
+# The figures dashboards and reports share. Imported here so this block is appended whole.
+from dashboards import api as dashboards_api  # noqa: E402
+
+urlpatterns += [path("figures/", dashboards_api.FiguresView.as_view(), name="figures")]

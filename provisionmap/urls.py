@@ -3,12 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from dashboards import views as dashboard_views
 from provisionmap.health import healthz
 from schools import views as school_views
 from schools import views_auth
 
 urlpatterns = [
-    path("", school_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
+    path("dashboard/", include("dashboards.urls")),
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", views_auth.sign_in, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

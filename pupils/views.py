@@ -72,11 +72,17 @@ def _pupil_or_404(request: HttpRequest, pk: int) -> Pupil:
 @require_http_methods(["GET", "POST"])
 def pupil_index(request: HttpRequest) -> HttpResponse:
     """The register. Filters, search, sort and page are POSTed (a search holds a child's name
-    or UPN, which must never sit in a URL or an access log); htmx swaps in the results."""
+    or UPN, which must never sit in a URL or an access log); htmx swaps in the results.
+    A link may open it filtered (a dashboard's row: `?step=3&year=7`): GET carries the
+    filters only, never a search."""
     require_pupil_level(request)
     placement_view = require_scope().role == Role.PROVISION_LEAD
     withheld = PLACEMENT_WITHHELD if placement_view else ()
-    form = RegisterForm(request.POST if request.method == "POST" else None, withheld=withheld)
+    if request.method == "POST":
+        data = request.POST
+    else:
+        data = {k: v for k, v in request.GET.items() if k in RegisterForm.FILTER_FIELDS} or None
+    form = RegisterForm(data, withheld=withheld)
     template = "pupils/_register_results.html" if request.htmx else "pupils/pupil_list.html"
     context: dict[str, Any] = {"form": form, "can_write": can_write(request)}
     context["placement_view"] = placement_view

@@ -122,6 +122,7 @@ def _shown_table(table: ShownTable, caption: str | None = None) -> dict:
         "label_heading": table.label_heading,
         "headings": table.headings,
         "rows": [[row.label, *row.cells] for row in table.rows],
+        "row_ids": [row.pk for row in table.rows],  # the partnership a row opens, if any
         "totals": list(table.totals),
         "withheld": table.withheld,
         "suppressed": table.suppressed,
@@ -271,7 +272,7 @@ def _money(budget: Budget | None, figures: BudgetFigures | None) -> dict | None:
     }
 
 
-def _spend_chart(money: dict | None, *, upto: int = 4, chart_id: str) -> str:
+def spend_chart(money: dict | None, *, upto: int = 4, chart_id: str) -> str:
     quarters = (money or {}).get("quarters", [])[:upto]
     return bar_chart(
         [f"{q['label']} ({q['months']})" for q in quarters],
@@ -279,6 +280,20 @@ def _spend_chart(money: dict | None, *, upto: int = 4, chart_id: str) -> str:
         title="Spend committed in each quarter",
         value_label="Pounds",
         chart_id=chart_id,
+    )
+
+
+def budget_chart(positions: list[dict]) -> str:
+    """Each partnership's spend committed in the financial year (those with a budget)."""
+    recorded = [b for b in positions if b["recorded"]]
+    if not recorded:
+        return ""
+    return horizontal_bar_chart(
+        [b["partnership"] for b in recorded],
+        [b["committed"] for b in recorded],
+        title="Spend committed by each partnership this financial year",
+        value_label="Pounds",
+        chart_id="budgets",
     )
 
 
@@ -564,7 +579,8 @@ def partnership_year(
         "partnership": partnership.name,
         "local_authority": partnership.local_authority.name,
         "provisions": [
-            {"name": p.name, "host_school": p.host_school.name, "places": p.places} for p in provisions
+            {"id": p.pk, "name": p.name, "host_school": p.host_school.name, "places": p.places}
+            for p in provisions
         ],
         "budget": money,
         "placements_by_school": _table(
@@ -637,7 +653,7 @@ def build_partnership_annual(row: ReportRequest) -> tuple[dict, str, dict]:
         period=period,
         contents=[(c.anchor, c.heading) for c in CHAPTERS],
         chapters={c.anchor: c for c in CHAPTERS},
-        spend_chart=_spend_chart(money, chart_id="spend"),
+        spend_chart=spend_chart(money, chart_id="spend"),
         kpi_charts=[charts[p.pk] for p in provisions],
     )
     return figures, "reports/partnership_annual.html", context
@@ -675,7 +691,7 @@ def build_financial_quarterly(row: ReportRequest) -> tuple[dict, str, dict]:
         title="Quarterly financial report",
         scope_name=partnership.name,
         period=period,
-        spend_chart=_spend_chart(money, upto=period.quarter, chart_id="spend"),
+        spend_chart=spend_chart(money, upto=period.quarter, chart_id="spend"),
     )
     return figures, "reports/financial_quarterly.html", context
 
@@ -760,21 +776,11 @@ def build_la_overview(row: ReportRequest) -> tuple[dict, str, dict]:
     period = period_of(row)
     la = LocalAuthority.objects.get(pk=row.for_local_authority_id)
     figures = {"kind": row.kind, **la_year(require_scope(), la, period)}
-    positions = figures["budgets"]
-    recorded = [b for b in positions if b["recorded"]]
     context = _context(
         title="Local authority overview across partnerships",
         scope_name=la.name,
         period=period,
-        budget_chart=horizontal_bar_chart(
-            [b["partnership"] for b in recorded],
-            [b["committed"] for b in recorded],
-            title="Spend committed by each partnership this financial year",
-            value_label="Pounds",
-            chart_id="budgets",
-        )
-        if recorded
-        else "",
+        budget_chart=budget_chart(figures["budgets"]),
         contents=[
             ("partnerships", "Pupils by partnership"),
             ("kpis", "Behaviour provision KPIs"),

@@ -15,22 +15,14 @@ Importing this module also registers the pupils' reports (reports/build_pupil.py
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.utils import timezone
 
+from dashboards import display
 from dashboards.figures import school_figures
-from interventions import costing
-from provisionmap import charts
 from reports.build_pupil import Built, context_base
 from reports.builders import period_of, register
 from reports.models import ReportKind, ReportRequest
 from schools.models import School
-
-
-def _money_text(value: Decimal | None, complete: bool = True) -> str:
-    text = costing.format_money(value)
-    return text if complete or value is None else f"{text} (known costs only)"
 
 
 @register(ReportKind.SCHOOL_TERMLY)
@@ -39,9 +31,6 @@ def school_termly(row: ReportRequest) -> Built:
     school = School.objects.select_related("local_authority").get(pk=row.school_id)
     figures = {"kind": row.kind, "built_on": timezone.localdate(), **school_figures(school, period)}
 
-    pm = figures["provision_map"]
-    steps = figures["pupils"]["by_step"]
-    known_by_step = [t for t in pm["by_step"] if t["cost"]]
     context = context_base(
         "School provision report for the term",
         school.name,
@@ -55,57 +44,19 @@ def school_termly(row: ReportRequest) -> Built:
             ("reviews", "Plan reviews overdue"),
         ],
     )
+    shown = display.school(figures)
     context.update(
         {
-            "map_rows": [
-                {
-                    **r,
-                    "step_text": costing.step_label(r["step"]),
-                    "cost_text": costing.format_money(r["cost"]),
-                    "per_pupil_text": costing.format_money(r["per_pupil_cost"], unknown="—"),
-                    "staff_text": ", ".join(s["label"] for s in r["staff"]),
-                }
-                for r in pm["rows"]
-            ],
-            "map_totals": [
-                (caption, first, [{**t, "cost_text": _money_text(t["cost"], t["complete"])} for t in totals])
-                for caption, first, totals in (
-                    ("Cost by wave or step", "Wave or step", pm["by_step"]),
-                    ("Cost by area of need", "Area of need", pm["by_area"]),
-                )
-            ],
-            "map_total_text": _money_text(pm["total"]["cost"], pm["total"]["complete"]),
-            "map_per_pupil_text": costing.format_money(pm["total"]["per_pupil_cost"], unknown="—"),
-            "step_chart": charts.bar_chart(
-                [f"Step {s['step']}" if s["step"] is not None else "No step" for s in steps],
-                [s["pupils"] for s in steps],
-                title="Pupils on roll by current step",
-                value_label="Pupils",
-                chart_id="chart-pupils-by-step",
-            ),
-            "cost_chart": charts.horizontal_bar_chart(
-                [t["label"] for t in known_by_step],
-                [t["cost"] for t in known_by_step],
-                title="Known cost of the term's provision by wave or step",
-                value_label="Cost (£)",
-                chart_id="chart-cost-by-step",
+            key: shown[key]
+            for key in (
+                "map_rows",
+                "map_totals",
+                "map_total_text",
+                "map_per_pupil_text",
+                "step_chart",
+                "impact_rows",
             )
-            if known_by_step
-            else "",
-            "impact_rows": [
-                {
-                    **r,
-                    "step_text": costing.step_label(r["step"]),
-                    "average_text": costing.plain(r["average_improvement"])
-                    if r["average_improvement"] is not None
-                    else "—",
-                    "improved_text": costing.format_share(r["improved_share"]),
-                    "attendance_text": costing.format_share(r["attendance_rate"]),
-                    "cost_per_pupil_text": costing.format_money(r["cost_per_pupil"], unknown="—"),
-                    "cost_per_gain_text": costing.format_money(r["cost_per_improvement"], unknown="—"),
-                }
-                for r in figures["impact"]["rows"]
-            ],
         }
     )
+    context["cost_chart"] = shown["cost_by_step_chart"]
     return figures, "reports/school_termly.html", context

@@ -17,11 +17,6 @@ from schools.tenancy import require_scope
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "schools/home.html", {})
-
-
-@login_required
 @require_POST
 def switch_membership(request: HttpRequest) -> HttpResponse:
     """Make another of the user's own memberships active; anyone else's id is a 404."""
