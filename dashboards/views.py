@@ -95,7 +95,7 @@ def scope_dashboard(request: HttpRequest, scope_type: str, pk: int) -> HttpRespo
             raise NotFound
         goal = target(scope, scope_type, pk)
     except NotFound:
-        audit(request, Action.DENIED, object_type=f"dashboard.{scope_type[:30]}", object_id=pk)
+        audit(request, Action.DENIED, object_type=f"dashboard.{scope_type}", object_id=pk)
         raise Http404("Not found.") from None
     own = own_target(scope)
     return _render(request, goal, own=own is not None and own.obj == goal.obj)

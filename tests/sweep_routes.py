@@ -811,3 +811,17 @@ ROUTES.update(
         "api:report-snapshot": Route(kwargs=lambda t: {"pk": _report_id(t)}),
     }
 )
+
+# --- dashboards one level down (appended as one block) -------------------------------------------
+# Each scope's page takes its id in the address: another tenant's (or the sibling school's)
+# is a 404. GET /api/v1/figures/ names its scope in the query string: tests/test_dashboards.py
+# sweeps every role and scope type against another tenant's ids there.
+
+ROUTES.update(
+    {
+        "dashboards:school": Route(kwargs=lambda t: {"pk": t.school.pk}),
+        "dashboards:provision": Route(kwargs=lambda t: {"pk": t.provision.pk} if t.provision else None),
+        "dashboards:partnership": Route(kwargs=lambda t: {"pk": t.partnership.pk} if t.partnership else None),
+        "dashboards:local-authority": Route(kwargs=lambda t: {"pk": t.la.pk} if t.la else None),
+    }
+)
