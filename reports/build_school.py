@@ -41,6 +41,7 @@ def school_termly(row: ReportRequest) -> Built:
             ("pupils", "Pupils by step and by need"),
             ("movements", "Moves between steps"),
             ("impact", "What the interventions achieved"),
+            ("watched", "Pupils at step 3 and above"),
             ("reviews", "Plan reviews overdue"),
         ],
     )
@@ -55,6 +56,8 @@ def school_termly(row: ReportRequest) -> Built:
                 "map_per_pupil_text",
                 "step_chart",
                 "impact_rows",
+                "register_rows",
+                "watched_rows",
             )
         }
     )
