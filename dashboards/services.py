@@ -23,7 +23,7 @@ from django.utils import timezone
 from dashboards.figures import Filters, school_figures
 from reports.build_partnership import la_year, partnership_year, provision_term
 from reports.models import PeriodKind, ScopeType
-from reports.periods import Period, current_period, parse_period, recent_periods
+from reports.periods import Period, parse_period, recent_periods
 from reports.services import term_spans
 from schools.models import BehaviourProvision, LocalAuthority, Partnership, Role, School
 from schools.tenancy import TenantScope
@@ -122,11 +122,11 @@ def own_target(scope: TenantScope) -> Target | None:
 
 def period_for(target: Target, text: str) -> Period:
     """The period asked for (`2025-26-autumn` for a term, `2025-26` for a school year), or
-    the one under way when none is given. A bad one raises ValidationError on "period"."""
+    the latest begun when none is given. A bad one raises ValidationError on "period"."""
     kind = PERIOD_KIND[target.scope_type]
     today = timezone.localdate()
     if not (text or "").strip():
-        return current_period(kind, today=today, spans=term_spans(target.la_id, academic_year_of(today)))
+        return period_choices(target)[0]  # the newest begun: the first the select offers
     period = parse_period(kind, text, today=today)
     if period.term:
         period = parse_period(kind, text, today=today, spans=term_spans(target.la_id, period.year))

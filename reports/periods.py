@@ -133,20 +133,10 @@ def latest_complete(kind: str, *, today: date, spans=None) -> Period:
     return ended[-1]
 
 
-def current_period(kind: str, *, today: date, spans=None) -> Period:
-    """The period of this kind that `today` falls in: the school year under way, or the term
-    under way (between terms, the last one begun). `spans` are this school year's terms."""
-    year = academic_year_of(today)
-    if kind == PeriodKind.YEAR:
-        return school_year(year)
-    terms = [term_period(year, t, spans) for t in TERM_ORDER]
-    begun = [p for p in terms if p.first <= today]
-    return begun[-1] if begun else terms[0]
-
-
 def recent_periods(kind: str, *, today: date, spans_by_year: dict[int, dict] | None = None) -> list[Period]:
     """Choices for a dashboard's period, newest first: the current school year and the two
-    before it, or the terms begun in this school year and the last."""
+    before it, or the terms begun in this school year and the last (the first is the one
+    under way, or between terms the last one begun)."""
     year = academic_year_of(today)
     if kind == PeriodKind.YEAR:
         return [school_year(y) for y in (year, year - 1, year - 2)]
