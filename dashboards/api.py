@@ -4,8 +4,9 @@ reports of that scope share, as JSON, with the same suppression.
 - `scope_type`: `school` (period a term, `2025-26-autumn`), `provision` (a term),
   `partnership` (a school year, `2025-26`) or `local_authority` (a school year). An empty
   period is the one under way.
-- `year_group` (NC year) and `area` (area of need) narrow a school's figures and the counts
-  over many schools, as the dashboard's filters do; a provision's figures take neither.
+- `year_group` (NC year) and `area` (area of need) narrow a school's figures, as the
+  dashboard's filters do; any other scope refuses them (400): its figures are suppressed,
+  and a filtered table beside the unfiltered one would give small counts away.
 - Decimals are strings and dates ISO strings: the encoding of the report's snapshot, so
   the figures of a report and of this call for the same scope and period compare equal.
 
@@ -28,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboards.figures import Filters
-from dashboards.services import PERIOD_KIND, NotFound, figures_for, period_for, target
+from dashboards.services import FILTERED, PERIOD_KIND, NotFound, figures_for, period_for, target
 from pupils.codes import AreaOfNeed
 from pupils.forms import YEAR_CHOICES
 from pupils.serializers import as_drf_error
@@ -37,6 +38,7 @@ from schools.audit import Action, audit
 from schools.tenancy import require_scope
 
 BIG_ID = 2**63 - 1
+NOT_FILTERED = "Only a school's figures take a year group or an area of need."
 
 
 class FiguresQuery(serializers.Serializer):
@@ -66,8 +68,13 @@ class FiguresView(APIView):
                 description="A term (2025-26-autumn) for a school or provision, a school year "
                 "(2025-26) for a partnership or LA; empty for the one under way.",
             ),
-            OpenApiParameter("year_group", int, description="NC year: a school's or partnership's figures."),
-            OpenApiParameter("area", str, enum=AreaOfNeed.values, description="Area of primary need."),
+            OpenApiParameter("year_group", int, description="NC year: a school's figures only."),
+            OpenApiParameter(
+                "area",
+                str,
+                enum=AreaOfNeed.values,
+                description="Area of primary need: a school's figures only.",
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
@@ -92,6 +99,10 @@ class FiguresView(APIView):
             raise as_drf_error(error) from None
         year_group = data["year_group"]
         filters = Filters(int(year_group) if year_group is not None else None, data["area"])
+        if filters and goal.scope_type not in FILTERED:
+            raise serializers.ValidationError(
+                {"year_group" if year_group is not None else "area": [NOT_FILTERED]}
+            )
         figures = figures_for(scope, goal, period, filters)
         audit(
             request._request,

@@ -29,7 +29,7 @@ from graduated_response.models import BehaviourObservation, StepPlacement, Suppo
 from graduated_response.selectors import pending_overrides, reviews_due
 from interventions import costing
 from interventions.models import Attendance, ProvisionPlacement
-from pupils.codes import AREA_OF_NEED, AreaOfNeed, Need, SenStatus, needs_in_area
+from pupils.codes import AREA_OF_NEED, AreaOfNeed, Need, SenStatus, in_area
 from pupils.selectors import RegisterFilters, pupil_register
 from reports.build_pupil import period_figures, rounded
 from reports.periods import Period
@@ -70,7 +70,7 @@ class Filters:
         if self.year_group is not None:
             q &= Q(**{f"{prefix}nc_year": self.year_group})
         if self.area:
-            q &= Q(**{f"{prefix}primary_need__in": needs_in_area(self.area)})
+            q &= in_area(self.area, prefix)
         return q
 
 
@@ -372,9 +372,11 @@ def review_figures(school: School, today: date, filters: Filters = NO_FILTERS) -
 
 def watched_figures(school: School, period: Period, filters: Filters = NO_FILTERS) -> dict:
     """Pupils on roll at step 3 or above now, per step: how many, their attendance at the
-    intervention sessions recorded in the period, their placements in a behaviour provision
-    that ran in it (with the attendance and suspensions recorded there), and the behaviour
-    incidents observed in it. Four grouped queries whatever the numbers."""
+    school's intervention sessions recorded in the period, their placements in a behaviour
+    provision that ran in it (with the attendance and suspensions recorded over each
+    placement so far), and the behaviour incidents the school observed in it. Rows another
+    school recorded (a pupil's record before a transfer) are not counted. Four grouped
+    queries whatever the numbers."""
     on_roll = _on_roll(school, filters).filter(current_step_number__gte=WATCHED_FROM_STEP)
     ids = on_roll.values("pk")
     steps: dict[int, dict] = {}
@@ -403,7 +405,9 @@ def watched_figures(school: School, period: Period, filters: Filters = NO_FILTER
     # group rows by the pupil's step never repeats a row.
     def by_step(model, path: str):
         return (
-            model.objects.filter(**{f"{path}step_placements__status": "active", f"{path}in": ids})
+            model.objects.filter(
+                **{f"{path}step_placements__status": "active", f"{path}in": ids}, school_id=school.pk
+            )
             .order_by()
             .values(step=F(f"{path}step_placements__step__number"))
         )
@@ -420,7 +424,7 @@ def watched_figures(school: School, period: Period, filters: Filters = NO_FILTER
     ran = Q(starts_on__isnull=False, starts_on__lte=period.last) & (
         Q(ends_on__isnull=True) | Q(ends_on__gte=period.first)
     )
-    placements = by_step(ProvisionPlacement, "pupil__").filter(ran, school_id=school.pk)
+    placements = by_step(ProvisionPlacement, "pupil__").filter(ran)
     for row in placements.annotate(
         n=Count("pk"),
         suspensions=Sum("suspensions"),

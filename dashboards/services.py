@@ -21,11 +21,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from dashboards.figures import Filters, school_figures
+from interventions.aggregates import la_overview
 from reports.build_partnership import la_year, partnership_year, provision_term
 from reports.models import PeriodKind, ScopeType
 from reports.periods import Period, parse_period, recent_periods
 from reports.services import term_spans
 from schools.models import BehaviourProvision, LocalAuthority, Partnership, Role, School
+from schools.partnership import partnerships_for
 from schools.tenancy import TenantScope
 from schools.terms import academic_year_of
 
@@ -44,8 +46,10 @@ DASHBOARD_SCOPE = {
     Role.PARTNERSHIP_LEAD: ScopeType.PARTNERSHIP,
     Role.LA_OFFICER: ScopeType.LOCAL_AUTHORITY,
 }
-# Scopes whose figures the filters narrow (a provision's placements are few and whole).
-FILTERED = (ScopeType.SCHOOL, ScopeType.PARTNERSHIP, ScopeType.LOCAL_AUTHORITY)
+# Scopes whose figures the year group and area filters narrow: a school's own, which are not
+# suppressed. Outside a school a filtered table, suppressed on its own beside the unfiltered
+# one, would give small counts away by difference, so only the period is chosen there.
+FILTERED = (ScopeType.SCHOOL,)
 
 
 class NotFound(Exception):
@@ -152,9 +156,15 @@ def figures_for(scope: TenantScope, target: Target, period: Period, filters: Fil
     elif target.scope_type == ScopeType.PROVISION:
         figures, _ = provision_term(target.obj, period)
     elif target.scope_type == ScopeType.PARTNERSHIP:
-        figures, _, _ = partnership_year(scope, target.obj, period, filters.pupils() or None)
+        linked = None
+        if scope.role == Role.LA_OFFICER:
+            # The officer also reads this partnership's schools on the LA page: show the
+            # table as suppressed there, together with every other partnership's.
+            partnerships = list(partnerships_for(scope).filter(local_authority_id=target.la_id))
+            linked = la_overview(scope, partnerships).partnerships[target.obj.pk]
+        figures, _, _ = partnership_year(scope, target.obj, period, linked)
     else:
-        figures = la_year(scope, target.obj, period, filters.pupils() or None)
+        figures = la_year(scope, target.obj, period)
     return {
         "scope_type": target.scope_type,
         "scope_id": target.obj.pk,

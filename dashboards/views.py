@@ -62,7 +62,7 @@ def _render(request: HttpRequest, goal: Target, *, own: bool) -> HttpResponse:
         "show": display.for_scope(goal.scope_type, figures),
         "filter_text": display.filter_text(filters),
     }
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"dashboards/_{goal.scope_type}.html", context, status=status)
     if own and scope.role == Role.SENCO:
         context["work"] = work.senco_work(request, scope, goal.obj, timezone.localdate())

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, FilteredRelation, Q, QuerySet
 
 from interventions.placements import KpiRow, kpis_of_provisions
-from pupils.codes import AreaOfNeed, SenStatus, needs_in_area
+from pupils.codes import AreaOfNeed, SenStatus, in_area
 from pupils.models import Pupil
 from schools.models import BehaviourProvision, Partnership, School
 from schools.suppression import (
@@ -130,23 +130,22 @@ def _area_counts() -> dict[str, Count]:
     on_register = ~Q(sen_status=SenStatus.NONE)
     counts = {}
     for area in AreaOfNeed:
-        of_area = Q(primary_need__in=needs_in_area(area))
-        if area == AreaOfNeed.OTHER:
-            of_area |= Q(primary_need="")
-        counts[f"area_{area.value}"] = Count("pk", filter=on_register & of_area, distinct=True)
+        counts[f"area_{area.value}"] = Count("pk", filter=on_register & in_area(area), distinct=True)
     return counts
 
 
-def school_counts(school_ids: Collection[int], pupils: Q | None = None) -> dict[int, dict[str, int]]:
-    """Every overview count per school, for pupils on roll (and matching `pupils`, a
-    dashboard's filter), in one grouped query inside `counting()`. A pupil has at most one
-    current step and one current placement (database constraints), so the joins never
-    repeat a pupil; counts are distinct all the same."""
+def school_counts(school_ids: Collection[int]) -> dict[int, dict[str, int]]:
+    """Every overview count per school, for pupils on roll, in one grouped query inside
+    `counting()`. A pupil has at most one current step and one current placement (database
+    constraints), so the joins never repeat a pupil; counts are distinct all the same.
+
+    There is no filter (by year group, say) on purpose: a filtered table suppressed on its
+    own beside the unfiltered one would let small counts be worked out by difference."""
     if not school_ids:
         return {}
     with counting():
         rows = (
-            Pupil.objects.filter(pupils or Q(), school_id__in=school_ids, is_active=True)
+            Pupil.objects.filter(school_id__in=school_ids, is_active=True)
             .annotate(
                 step=FilteredRelation("step_placements", condition=Q(step_placements__status="active")),
                 placed=FilteredRelation(
@@ -263,11 +262,10 @@ def countable_schools(scope: TenantScope) -> QuerySet[School]:
     return School.objects.filter(pk__in=scope.count_school).order_by("name")
 
 
-def partnership_overview(scope: TenantScope, partnership: Partnership, pupils: Q | None = None) -> Overview:
-    """One row per school of the partnership, as its lead sees it (two queries); `pupils`
-    narrows the pupils counted."""
+def partnership_overview(scope: TenantScope, partnership: Partnership) -> Overview:
+    """One row per school of the partnership, as its lead sees it (two queries)."""
     schools = list(countable_schools(scope).filter(partnership_id=partnership.pk))
-    counts = school_counts([s.pk for s in schools], pupils)
+    counts = school_counts([s.pk for s in schools])
     rows = [_Row(s.name, None, counts.get(s.pk, {})) for s in schools]
     return Overview([_shown(section, "School", rows, _suppress(section, rows)) for section in SECTIONS])
 
@@ -281,12 +279,11 @@ class LaOverview:
 NO_PARTNERSHIP = "Schools in no partnership"
 
 
-def la_overview(scope: TenantScope, partnerships: list[Partnership], pupils: Q | None = None) -> LaOverview:
+def la_overview(scope: TenantScope, partnerships: list[Partnership]) -> LaOverview:
     """The LA table by partnership and every partnership's schools' table, linked (two
-    queries beyond the partnerships: the schools and the counts); `pupils` narrows the
-    pupils counted."""
+    queries beyond the partnerships: the schools and the counts)."""
     schools = list(countable_schools(scope))
-    counts = school_counts([s.pk for s in schools], pupils)
+    counts = school_counts([s.pk for s in schools])
     names = {p.pk: p.name for p in partnerships}
     below: dict[int, list[_Row]] = {pk: [] for pk in names}
     loose: list[School] = []

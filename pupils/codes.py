@@ -6,6 +6,7 @@ Codes are the census's own; labels are ours. Imports accept a code or its label,
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from schools.terms import Term  # noqa: F401  (re-exported: outcomes are recorded per term)
 
@@ -59,6 +60,15 @@ AREA_OF_NEED: dict[str, str] = {
 
 def needs_in_area(area: str) -> list[str]:
     return [need for need, a in AREA_OF_NEED.items() if a == area]
+
+
+def in_area(area: str, prefix: str = "") -> Q:
+    """Pupils whose primary need is in `area` (through `prefix` to the pupil). No need
+    recorded counts as "other or not yet assessed", wherever pupils are counted by area."""
+    q = Q(**{f"{prefix}primary_need__in": needs_in_area(area)})
+    if area == AreaOfNeed.OTHER:
+        q |= Q(**{f"{prefix}primary_need": ""})
+    return q
 
 
 class Gender(models.TextChoices):

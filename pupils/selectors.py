@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, FilteredRelation, Q, QuerySet
 
-from pupils.codes import needs_in_area
+from pupils.codes import in_area
 from pupils.models import Pupil
 from schools.access import get_named_in_body_or_400
 from schools.models import Role
@@ -91,7 +91,7 @@ def pupil_register(scope: TenantScope, filters: RegisterFilters) -> QuerySet[Pup
     if filters.need:
         qs = qs.filter(Q(primary_need=filters.need) | Q(secondary_need=filters.need))
     if filters.area:
-        qs = qs.filter(primary_need__in=needs_in_area(filters.area))
+        qs = qs.filter(in_area(filters.area))
     if filters.step is not None:
         qs = qs.filter(current_placement__step__number=filters.step)
     for name in ("fsm", "pupil_premium", "looked_after"):

@@ -29,7 +29,7 @@ from decimal import Decimal
 from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from interventions.aggregates import ShownTable, la_overview, partnership_overview
+from interventions.aggregates import Overview, ShownTable, la_overview, partnership_overview
 from interventions.models import ExitOutcome, PlacementPattern, ProvisionPlacement
 from interventions.placements import KpiRow, kpis_of_provisions
 from provisionmap.charts import bar_chart, horizontal_bar_chart
@@ -552,12 +552,15 @@ def _agreements(partnership: Partnership, year: int) -> tuple[list[dict], dict]:
 
 
 def partnership_year(
-    scope: TenantScope, partnership: Partnership, period: Period, pupils: Q | None = None
+    scope: TenantScope, partnership: Partnership, period: Period, schools_now: Overview | None = None
 ) -> tuple[dict, list[BehaviourProvision], dict[int, list[KpiRow]]]:
     """The school year's figures for a partnership, suppressed, as its annual report and the
-    dashboards show them (`pupils` narrows the schools' counts of pupils on roll now); with
-    the provisions and KPI rows the report's charts are drawn from.
-    `partnership.local_authority` should be loaded."""
+    dashboards show them; with the provisions and KPI rows the report's charts are drawn
+    from. `partnership.local_authority` should be loaded.
+
+    `schools_now` replaces the schools' table as the partnership's lead sees it (suppressed
+    on its own): an LA officer reads it as part of the LA's linked tables (`la_overview`),
+    which may hide more, so that it cannot undo the LA page's suppression."""
     year = period.year
     provisions = list(
         BehaviourProvision.objects.filter(partnership=partnership)
@@ -571,7 +574,7 @@ def partnership_year(
     schools = _home_schools(partnership.pk, delivery["by_school"])
     patterns = list(PATTERN_HEADINGS.values())
     placements = suppress_table(_school_rows(schools, delivery["by_school"], patterns), patterns)
-    overview = partnership_overview(scope, partnership, pupils)
+    overview = schools_now or partnership_overview(scope, partnership)
     figures = {
         "period": period.code,
         "school_year": academic_year_label(year),
@@ -720,13 +723,12 @@ def _kpi_matrix(provisions: Sequence[BehaviourProvision], kpis: dict[int, list[K
     }
 
 
-def la_year(scope: TenantScope, la: LocalAuthority, period: Period, pupils: Q | None = None) -> dict:
+def la_year(scope: TenantScope, la: LocalAuthority, period: Period) -> dict:
     """The school year's figures across an LA's partnerships, suppressed, as the LA overview
-    report and the LA officer's dashboard show them (`pupils` narrows the counts of pupils
-    on roll now)."""
+    report and the LA officer's dashboard show them."""
     year = period.year
     partnerships = list(partnerships_for(scope).filter(local_authority=la))
-    overview = la_overview(scope, partnerships, pupils)
+    overview = la_overview(scope, partnerships)
     provisions = list(
         BehaviourProvision.objects.filter(partnership__in=partnerships)
         .select_related("partnership", "host_school")
