@@ -11,11 +11,14 @@ and the cells that are shown. The rule here (documented for users on the pages t
 2. Secondary suppression: look at each line of the table — each row with its row total, each
    column with its column total, the totals row and the totals column. While a line has
    exactly one hidden cell, or its hidden small cells could still be pinned down by
-   arithmetic (see `_line_is_exposed`), hide one more cell of that line: the smallest
+   arithmetic (see `_ranges`), hide one more cell of that line: the smallest
    non-zero cell still shown, preferring cells whose crossing line already has a hidden cell
    (fewer cells lost), and the line's total only when no cell is left. Cells hidden this way
    are shown as "x": they are 5 or more (a 0 is never hidden), so "<5" would be untrue.
-3. Repeat until no line changes.
+3. Repeat until no line changes. Then search for figures that fit everything shown but give
+   a small cell another value (`_pinned`): several lines together can pin what no line
+   does. Each small cell with no other value takes one more cell with it, and rule 2 runs
+   again, until every small cell has another value (`_protect`).
 4. If hiding everything still leaves a small cell pinned (say, four 1s whose total is
    "<5"), the table is withheld: every cell is shown as "–" and `withheld` is set.
 
@@ -113,10 +116,8 @@ def suppress_table(
     # A 0 is never hidden (an "x" tells the reader 5 or more), and a cell missing from the
     # table (a total turned off) has nothing to hide.
     forced = {c for c in forced if c in values and values[c] > 0}
-    hidden = suppress_cells(values, lines, small, hidden=forced)
-    withheld = bool(small) and any(
-        lo == hi for c, (lo, hi) in _ranges(values, lines, small, hidden).items() if c in small
-    )
+    hidden, pinned = _protect(values, lines, small, forced)
+    withheld = bool(pinned)
 
     def shown(cell: Cell) -> str:
         if withheld:
@@ -206,20 +207,7 @@ def suppress_linked(
         values, lines, equations, at = _linked_system(len(top), m, grids, loose, withheld)
         small = {c for c, v in values.items() if is_small(v)}
         forced = {c for c in start if values.get(c, 0) > 0} - small
-        crossing: dict[LinkedCell, list[Line]] = {}
-        for line in lines:
-            for cell in line.cells:
-                crossing.setdefault(cell, []).append(line)
-        hidden = set(forced)
-        while True:
-            hidden = suppress_cells(values, lines, small, hidden=hidden, equations=equations)
-            # Bounds reasoning misses sums over several rows and columns at once that the
-            # tables together allow; a search for other values settles what it leaves.
-            pinned = _pinned(values, lines, small, hidden, equations)
-            pick = _repair(sorted(pinned), values, small | hidden, crossing, lines) if pinned else None
-            if pick is None:
-                break
-            hidden.add(pick)
+        hidden, pinned = _protect(values, lines, small, forced, equations)
         if not pinned:
             break
         more = {c[0] for c in pinned if c[0] != _TOP} - withheld
@@ -261,6 +249,35 @@ def suppress_linked(
     return top_table, tables
 
 
+def _protect(
+    values: dict,
+    lines: list[Line],
+    small: set,
+    hidden: set,
+    equations: list[list[tuple]] | None = None,
+) -> tuple[set, set]:
+    """Rule 2 until no small cell is pinned: the cells to hide besides the small ones, and
+    the small cells still pinned when nothing is left to hide (the caller withholds).
+
+    `suppress_cells` works from bounds on each line and the sums it derives from them;
+    that misses what several lines pin between them (a column less two rows, say, leaving
+    one "<5" three more than another, so 1 and 4). The search for other values (`_pinned`)
+    settles what bounds leave open, and each cell it still finds pinned takes one more
+    cell with it, until none is pinned or nothing is left to hide."""
+    crossing: dict = {}
+    for line in lines:
+        for cell in line.cells:
+            crossing.setdefault(cell, []).append(line)
+    hidden = set(hidden)
+    while True:
+        hidden = suppress_cells(values, lines, small, hidden=hidden, equations=equations)
+        pinned = _pinned(values, lines, small, hidden, equations)
+        pick = _repair(sorted(pinned), values, small | hidden, crossing, lines) if pinned else None
+        if pick is None:
+            return hidden, pinned
+        hidden.add(pick)
+
+
 SEARCH_LIMIT = 5000  # steps of the search for other values of one small cell
 
 
@@ -269,7 +286,7 @@ def _pinned(
     lines: list[Line],
     small: set,
     hidden: set,
-    equations: list[list[tuple]],
+    equations: list[list[tuple]] | None,
 ) -> set:
     """The small cells that what is shown fixes to one value. Bounds reasoning first
     (`_ranges`); when it pins none, a search for figures that fit everything shown but give
