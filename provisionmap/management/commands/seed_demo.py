@@ -7,7 +7,7 @@ import json
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 
 from graduated_response.demo import seed_observations_for, seed_placements, seed_plans
 from interventions.demo import seed_interventions
@@ -45,6 +45,10 @@ class Command(BaseCommand):
         seed_provision_placements(world.provision)
         # Last: a transfer takes the pupil's whole history with them.
         seed_transfers(world.la)
+        # Fresh planner statistics: tables analysed while nearly empty would have the first
+        # pages after a bulk load plan as if they still were (nested loops over thousands).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return
