@@ -414,7 +414,7 @@ def save(results: dict) -> Path:
     return path
 
 
-def _table(headings: list[str], rows: list[list]) -> str:
+def table(headings: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     lines += ["| " + " | ".join("" if c is None else str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -455,7 +455,7 @@ def markdown(data: dict) -> str:
             "",
         ]
         parts.append(
-            _table(
+            table(
                 ["role", "page", "status", "queries", "median ms", "p95 ms", "floor ms", "ratio"],
                 [
                     [
@@ -479,7 +479,7 @@ def markdown(data: dict) -> str:
             "",
         ]
         parts.append(
-            _table(
+            table(
                 ["report", "figures ms", "queries", "PDF ms", "pages", "build ms", "floor ms", "ratio"],
                 [
                     [
