@@ -116,11 +116,21 @@ def seed_observations(pupils: list[Pupil], *, rng: random.Random, today: date, r
         "starts_on", "id"
     ):
         plans[plan.pupil_id] = plan  # the latest open plan wins
+    unobserved = [p for p in pupils if p.pk not in observed]
+    made = observations_for(unobserved, plans, rng=rng, today=today, recorded_by=recorded_by)
+    BehaviourObservation.objects.bulk_create(made, batch_size=1000)
+    return len(made)
+
+
+def observations_for(
+    pupils: list[Pupil], plans: dict[int, SupportPlan], *, rng: random.Random, today: date, recorded_by=None
+) -> list[BehaviourObservation]:
+    """10–12 school weeks of observations up to yesterday for each pupil, unsaved, shaped
+    around the pupil's open plan in `plans` (by pupil id) when it started in those weeks.
+    The scale generator writes them its own way (provisionmap/scale_data)."""
     zone = local_zone()
     made: list[BehaviourObservation] = []
     for pupil in pupils:
-        if pupil.pk in observed:
-            continue
         weeks = rng.randint(10, 12)
         first_day = monday_of(today) - timedelta(weeks=weeks)
         plan = plans.get(pupil.pk)
@@ -152,5 +162,4 @@ def seed_observations(pupils: list[Pupil], *, rng: random.Random, today: date, r
                         )
                     )
             day += timedelta(days=1)
-    BehaviourObservation.objects.bulk_create(made, batch_size=1000)
-    return len(made)
+    return made

@@ -81,6 +81,8 @@ class CatalogueProvisionSerializer(serializers.ModelSerializer):
         model = Provision
         fields = PROVISION_OUT
         read_only_fields = PROVISION_OUT
+        # Read-only fields drop the model's blank=True; put it back so the schema allows "".
+        extra_kwargs = {"measure": {"allow_blank": True}}
 
 
 class CatalogueProvisionWrite(serializers.ModelSerializer):
@@ -222,6 +224,7 @@ class GroupSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"term": {"allow_blank": True}}  # "" is the whole year
 
     @extend_schema_field(StaffMember(many=True))
     def get_staff(self, group: InterventionGroup) -> list[dict]:

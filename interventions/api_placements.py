@@ -120,6 +120,7 @@ class ProvisionPlacementSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"exit_outcome": {"allow_blank": True}}  # "" until the placement ends
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_pupil_name(self, placement: ProvisionPlacement) -> str | None:

@@ -130,6 +130,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Common words, names, seasons, teams, the council's or school's name, with digits and
+    # symbols added: the shapes leaked-password lists are full of.
+    {"NAME": "schools.passwords.BreachedPatternValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -239,6 +242,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error answers every operation shares (401, 403, 404, 429…), added to each one.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "schools.api_errors.document_error_responses",
+    ],
     # One name per census code list, however many fields use it.
     "ENUM_NAME_OVERRIDES": {
         "NeedEnum": "pupils.codes.Need",
@@ -274,17 +282,35 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Termly, annual and quarterly reports, asked for the morning after a period ends
     # (reports/schedule.py reads each LA's term dates).
     "schedule-reports": {"task": "reports.schedule_reports", "schedule": crontab(hour=5, minute=30)},
+    # Records past their LA's retention date go, unless on roll or on legal hold (pupils/retention.py).
+    "apply-retention": {"task": "pupils.apply_retention", "schedule": crontab(hour=2, minute=15)},
 }
 
 # --- Logging: no pupil data in logs ------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub": {"()": "provisionmap.logging.ScrubSensitiveFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["scrub"]}},
+    "filters": {
+        "scrub": {"()": "provisionmap.logging.ScrubSensitiveFilter"},
+        # An exception is logged as its type and where it was raised, never its message,
+        # traceback text or locals, which may quote a pupil (SECURITY.md 13).
+        "exception_type_only": {"()": "provisionmap.logging.ExceptionTypeOnlyFilter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["scrub", "exception_type_only"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "WARNING",
+            "propagate": False,
+            "filters": ["exception_type_only"],
+        },
+        # A worker swaps the root handlers for Celery's own, so its error records are
+        # filtered where they are logged: task failures and retries, and lost pool processes.
+        "celery.app.trace": {"filters": ["exception_type_only"]},
+        "celery.worker.request": {"filters": ["exception_type_only"]},
         "django.db.backends": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # The development server's request lines, query strings scrubbed like every other.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},

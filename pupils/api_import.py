@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -95,7 +95,24 @@ class PupilImport(APIView):
         responses={
             200: ImportPreviewSerializer,
             201: ImportSummarySerializer,
-            400: ImportPreviewSerializer,
+            # The file's problems (a preview marked not valid), or the request's own: no file sent.
+            400: OpenApiResponse(
+                response={
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/ImportPreview"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                name: {"type": "array", "items": {"type": "string"}}
+                                for name in ("file", "commit", "non_field_errors")
+                            }
+                            | {"detail": {"type": "string"}},
+                            "additionalProperties": False,
+                        },
+                    ]
+                },
+                description="A preview that is not valid, or field errors.",
+            ),
         },
         examples=[
             OpenApiExample(

@@ -26,6 +26,7 @@ from pupils.models import (
     nc_year_label,
     validate_upn,
 )
+from pupils.retention import HOLD_REASON_MISSING
 from pupils.selectors import SORTS, RegisterFilters
 from pupils.services import PROFILE_FIELDS, SEN_FIELDS
 from schools.forms import DateInput
@@ -449,3 +450,27 @@ class ScoreForm(forms.ModelForm):
 
     def model_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class LegalHoldForm(forms.Form):
+    """A headteacher's legal hold on a pupil's record (pupils/retention.py), on the pupil's page."""
+
+    legal_hold = forms.BooleanField(
+        label="Keep this record past its retention date (legal hold)",
+        required=False,
+        help_text="Untick to lift it: the record then goes at its retention date once the pupil has left.",
+    )
+    legal_hold_reason = forms.CharField(
+        label="Why the record must be kept",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The claim, inquiry or request to preserve records, and who asked.",
+        error_messages={"max_length": "Keep the reason to %(limit_value)d characters."},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("legal_hold") and not (data.get("legal_hold_reason") or "").strip():
+            self.add_error("legal_hold_reason", HOLD_REASON_MISSING)
+        return data

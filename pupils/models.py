@@ -94,6 +94,14 @@ class Pupil(SchoolRecord):
         default=True, help_text="Leavers stay on record but leave the active lists."
     )
     left_on = models.DateField(null=True, blank=True)
+    # Set by a headteacher (pupils/retention.py: legal_hold_set): the record outlives its
+    # retention date while a claim, an inquiry or a request to preserve it is open.
+    legal_hold = models.BooleanField(
+        default=False, help_text="Kept past the retention date until a headteacher lifts the hold."
+    )
+    legal_hold_reason = models.TextField(
+        blank=True, help_text="Why the record must be kept: the claim, inquiry or request, and who asked."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -113,6 +121,10 @@ class Pupil(SchoolRecord):
             models.CheckConstraint(
                 condition=Q(secondary_need="") | ~Q(secondary_need=models.F("primary_need")),
                 name="pupil_needs_differ",
+            ),
+            # A hold nobody can explain would never be lifted.
+            models.CheckConstraint(
+                condition=Q(legal_hold=False) | ~Q(legal_hold_reason=""), name="legal_hold_has_reason"
             ),
         ]
         indexes = [

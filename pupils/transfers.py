@@ -105,8 +105,9 @@ def transfer_pupil(
     if to_school.pk == from_school.pk:
         errors["to_school"] = "Choose the school the pupil is moving to, not their own."
     elif to_school.local_authority_id != from_school.local_authority_id:
+        # Not named: the caller gave an id or URN, and another LA's schools are not theirs to list.
         errors["to_school"] = (
-            f"{to_school.name} is in another local authority: transfers reach schools of the same "
+            "That school is in another local authority: transfers reach schools of the same "
             "local authority. Export the pupil's record for the new school instead."
         )
     if reason not in Transfer.Reason.values:

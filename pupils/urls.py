@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/outcomes/", views.pupil_outcomes, name="outcomes"),
     path("<int:pk>/scores/", views.pupil_scores, name="scores"),
     path("<int:pk>/print/", views.pupil_print, name="print"),
+    path("<int:pk>/legal-hold/", views.pupil_legal_hold, name="legal-hold"),
     path("<int:pk>/transfer/", views_transfers.transfer_create, name="transfer"),
     path("export.csv", views.export_csv, name="export-csv"),
     path("export.xlsx", views.export_xlsx, name="export-xlsx"),

@@ -26,6 +26,7 @@ from pupils import export, services
 from pupils.codes import AreaOfNeed, Term
 from pupils.forms import (
     SORT_LABELS,
+    LegalHoldForm,
     OutcomeForm,
     ProfileForm,
     PupilEditForm,
@@ -36,6 +37,7 @@ from pupils.forms import (
     add_model_errors,
 )
 from pupils.models import PLACEMENT_WITHHELD, OnePageProfile, Pupil
+from pupils.retention import legal_hold_set
 from pupils.sections import detail_sections
 from pupils.selectors import pupil_history, pupil_list, pupil_register
 from schools.access import get_in_scope_or_404, require_pupil_level
@@ -130,6 +132,9 @@ def _detail_context(request: HttpRequest, pupil: Pupil, *, read_only: bool = Fal
     for score in scores:
         score.score_label = plain_number(score.score)
     writer = can_write(request) and not read_only
+    # A legal hold (pupils/retention.py) is the headteacher's to set; the SENCO sees it.
+    holder = writer and request.membership.role == Role.HEADTEACHER
+    hold_initial = {"legal_hold": pupil.legal_hold, "legal_hold_reason": pupil.legal_hold_reason}
     return {
         **detail_sections(request, pupil, can_write=writer),
         "pupil": pupil,
@@ -145,6 +150,7 @@ def _detail_context(request: HttpRequest, pupil: Pupil, *, read_only: bool = Fal
         "can_write": writer,
         "outcome_form": OutcomeForm() if writer else None,
         "score_form": ScoreForm() if writer else None,
+        "legal_hold_form": LegalHoldForm(initial=hold_initial) if holder else None,
     }
 
 
@@ -165,8 +171,38 @@ def pupil_print(request: HttpRequest, pk: int) -> HttpResponse:
     pupil = _pupil_or_404(request, pk)
     audit(request, Action.PRINT, pupil)
     context = {**_detail_context(request, pupil), "printing": True, "can_write": False}
-    context.update(outcome_form=None, score_form=None, printed_at=timezone.localtime())
+    context.update(outcome_form=None, score_form=None, legal_hold_form=None, printed_at=timezone.localtime())
     return render(request, "pupils/pupil_detail.html", context)
+
+
+@login_required
+@roles_required([Role.HEADTEACHER])
+@require_http_methods(["POST"])
+def pupil_legal_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set or lift the legal hold that keeps a record past its retention date. The pupil's
+    page posts here; a mistake comes back on that page with the form and its errors."""
+    require_pupil_level(request)
+    pupil = _pupil_or_404(request, pk)
+    form = LegalHoldForm(request.POST)
+    if form.is_valid():
+        hold = form.cleaned_data["legal_hold"]
+        try:
+            legal_hold_set(
+                request=request, pupil=pupil, hold=hold, reason=form.cleaned_data["legal_hold_reason"]
+            )
+        except ValidationError as exc:
+            add_model_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                "Legal hold set: this record is kept past its retention date until the hold is lifted."
+                if hold
+                else "Legal hold lifted: this record now goes at its retention date once the pupil has left.",
+            )
+            return redirect(reverse("pupils:detail", kwargs={"pk": pupil.pk}) + "#retention")
+    audit(request, Action.VIEW, pupil, detail={"page": "retention"})
+    context = {**_detail_context(request, pupil), "legal_hold_form": form}
+    return render(request, "pupils/pupil_detail.html", context, status=400)
 
 
 # --- adding and changing a record --------------------------------------------------------

@@ -1,8 +1,9 @@
 """Importing pupils in the browser: upload and preview, then commit.
 
 Between the two steps the uploaded bytes wait in the cache under a random token, in a key
-that names the school and the user, for 30 minutes. The commit reads them back and
-previews them again, so nothing the form sends back is trusted but the token.
+that names the membership, user and school (schools/cache.py), for 15 minutes. The commit
+reads them back and previews them again, so nothing the form sends back is trusted but the
+token.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from pupils.imports import (
 )
 from schools.access import require_pupil_level
 from schools.audit import Action, audit
+from schools.cache import tenant_key
 from schools.models import RECORD_KEEPERS
 from schools.roles import roles_required
+from schools.tenancy import require_scope
 
 KEEP_SECONDS = 15 * 60
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
@@ -55,9 +58,10 @@ class ImportUploadForm(forms.Form):
 
 
 def _cache_key(request: HttpRequest) -> str:
-    # One file waits per user and school: a new upload replaces the last, so abandoned
-    # previews never pile up, and the key makes a token useless to anyone else.
-    return f"pupil-import:{request.membership.school_id}:{request.user.pk}"
+    # One file waits per membership (so per user and school): a new upload replaces the last,
+    # so abandoned previews never pile up, and the key makes a token useless to anyone else,
+    # or to the same person working as another membership.
+    return tenant_key(require_scope(), "pupil-import")
 
 
 def _headings() -> list[tuple[str, str, bool]]:

@@ -45,7 +45,7 @@ if admin.site.is_registered(TOTPDevice):
 
 @admin.register(LocalAuthority)
 class LocalAuthorityAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "require_two_factor_for_all"]
+    list_display = ["name", "code", "require_two_factor_for_all", "retention_years_after_birth"]
     search_fields = ["name", "code"]
 
 

@@ -15,3 +15,5 @@ class SchoolsConfig(AppConfig):
         post_migrate.connect(on_post_migrate, dispatch_uid="schools.rls.sync")
         # Every way of signing in starts the idle and absolute session limits.
         user_logged_in.connect(start_session_clocks, dispatch_uid="schools.signin.clocks")
+        # Disabling a user or taking a role away ends their sessions and tokens at once.
+        import schools.signals  # noqa: F401

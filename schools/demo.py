@@ -141,44 +141,50 @@ def demo_users(world: DemoWorld) -> list[DemoUser]:
 def seed_users(world: DemoWorld) -> list[dict]:
     rows = []
     for spec in demo_users(world):
-        user, _ = User.objects.update_or_create(
-            username=spec.username,
-            defaults={
-                "first_name": spec.first_name,
-                "last_name": spec.last_name,
-                "email": f"{spec.username}@demo.provisionmap.invalid",
-                "is_staff": spec.staff,
-                "is_active": True,
-            },
+        rows += seed_user(spec)
+    return rows
+
+
+def seed_user(spec: DemoUser) -> list[dict]:
+    """Create or refresh one user with their memberships (and, where their roles need it, an
+    enrolled authenticator); returns their sign-in details, one row per membership."""
+    rows = []
+    user, _ = User.objects.update_or_create(
+        username=spec.username,
+        defaults={
+            "first_name": spec.first_name,
+            "last_name": spec.last_name,
+            "email": f"{spec.username}@demo.provisionmap.invalid",
+            "is_staff": spec.staff,
+            "is_active": True,
+        },
+    )
+    password = demo_password(spec.username)
+    if not user.check_password(password):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    for role, obj in spec.memberships:
+        field_name = SCOPE_FIELD.get(type(obj))
+        Membership.objects.get_or_create(user=user, role=role, **({field_name: obj} if field_name else {}))
+    totp_secret = None
+    if requires_two_factor(user):
+        key = _derived("totp", spec.username)[:20]
+        TOTPDevice.objects.update_or_create(
+            user=user, name="Demo authenticator", defaults={"key": key.hex(), "confirmed": True}
         )
-        password = demo_password(spec.username)
-        if not user.check_password(password):
-            user.set_password(password)
-            user.save(update_fields=["password"])
-        for role, obj in spec.memberships:
-            field_name = SCOPE_FIELD.get(type(obj))
-            Membership.objects.get_or_create(
-                user=user, role=role, **({field_name: obj} if field_name else {})
-            )
-        totp_secret = None
-        if requires_two_factor(user):
-            key = _derived("totp", spec.username)[:20]
-            TOTPDevice.objects.update_or_create(
-                user=user, name="Demo authenticator", defaults={"key": key.hex(), "confirmed": True}
-            )
-            totp_secret = base64.b32encode(key).decode()
-        for role, obj in spec.memberships:
-            rows.append(
-                {
-                    "role": str(role),
-                    "scope_type": SCOPE_FIELD.get(type(obj), "deployment"),
-                    "scope_id": obj.pk if obj is not None else None,
-                    "scope_name": obj.name if obj is not None else "Provision Map",
-                    "username": spec.username,
-                    "password": password,
-                    "totp_secret": totp_secret,
-                }
-            )
+        totp_secret = base64.b32encode(key).decode()
+    for role, obj in spec.memberships:
+        rows.append(
+            {
+                "role": str(role),
+                "scope_type": SCOPE_FIELD.get(type(obj), "deployment"),
+                "scope_id": obj.pk if obj is not None else None,
+                "scope_name": obj.name if obj is not None else "Provision Map",
+                "username": spec.username,
+                "password": password,
+                "totp_secret": totp_secret,
+            }
+        )
     return rows
 
 

@@ -1,5 +1,5 @@
-"""Browser forms for an LA administrator's settings: the review interval, and one school
-year's three terms edited together."""
+"""Browser forms for an LA administrator's settings: the review interval, how long pupils'
+records are kept, and one school year's three terms edited together."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from schools.forms import DateInput
-from schools.models import LocalAuthority, TermDates
+from schools.models import RETENTION_YEARS_MAX, RETENTION_YEARS_MIN, LocalAuthority, TermDates
 from schools.rates import COSTING_WEEKS_MAX, COSTING_WEEKS_MIN, MAX_RATE, RateRow
 from schools.services_la import REVIEW_WEEKS_MAX, REVIEW_WEEKS_MIN, TERM_ORDER, term_order_errors
 
@@ -33,6 +33,34 @@ class ReviewIntervalForm(forms.Form):
 
     def __init__(self, *args: Any, la: LocalAuthority, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"review_interval_weeks": la.review_interval_weeks})
+        super().__init__(*args, **kwargs)
+
+
+class RetentionForm(forms.Form):
+    retention_years_after_birth = forms.IntegerField(
+        label="Years pupils' records are kept after their date of birth",
+        min_value=RETENTION_YEARS_MIN,
+        max_value=RETENTION_YEARS_MAX,
+        help_text=(
+            "Each night, a pupil who has left your schools is removed, with everything recorded about "
+            "them (plans, steps, interventions, placements, reports and their PDFs), once their date of "
+            "birth plus this many years has passed. SEN records are commonly kept for 31 years. Pupils "
+            "still on roll, and pupils a headteacher has put on legal hold, are kept. Removal cannot be "
+            "undone: a shorter period takes effect at the next nightly run."
+        ),
+        error_messages={
+            "required": "Give the number of years records are kept after a pupil's date of birth.",
+            "invalid": "Give a whole number of years, such as 31.",
+            "min_value": (
+                f"Give at least {RETENTION_YEARS_MIN} years: a claim about a child's schooling can "
+                f"be brought until they are {RETENTION_YEARS_MIN}."
+            ),
+            "max_value": f"Give at most {RETENTION_YEARS_MAX} years.",
+        },
+    )
+
+    def __init__(self, *args: Any, la: LocalAuthority, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"retention_years_after_birth": la.retention_years_after_birth})
         super().__init__(*args, **kwargs)
 
 

@@ -18,6 +18,11 @@ from django.db.models import F, Q
 from schools.tenancy import TenantModel
 from schools.terms import Term, TermSpan, academic_year_label, academic_year_of
 
+# The shortest and longest retention an LA may set: a claim about a child's schooling can be
+# brought until they are 21 (the limitation period runs for three years from 18), so no
+# record goes sooner; a century is past any policy in use.
+RETENTION_YEARS_MIN, RETENTION_YEARS_MAX = 21, 100
+
 
 class LocalAuthority(models.Model):
     code = models.CharField("LA code", max_length=3, unique=True, help_text="The DfE three-digit LA number.")
@@ -42,6 +47,20 @@ class LocalAuthority(models.Model):
         default=6,
         validators=[MinValueValidator(1), MaxValueValidator(52)],
         help_text="School weeks from a support plan (or its last review) to its next review.",
+    )
+    # How long a pupil's record outlives their leaving: to this birthday (SECURITY.md 15;
+    # pupils/retention.py). SEN files are commonly kept to the 31st.
+    retention_years_after_birth = models.PositiveSmallIntegerField(
+        "years records are kept after birth",
+        default=31,
+        validators=[
+            MinValueValidator(RETENTION_YEARS_MIN),
+            MaxValueValidator(RETENTION_YEARS_MAX),
+        ],
+        help_text=(
+            "A pupil who has left is removed, with everything recorded about them, once this many "
+            "years have passed since their date of birth, unless a headteacher has set a legal hold."
+        ),
     )
 
     class Meta:

@@ -1,5 +1,5 @@
-"""Writes to a local authority's own settings: the support-plan review interval and the
-term dates of each school year.
+"""Writes to a local authority's own settings: the support-plan review interval, how long
+pupils' records are kept, and the term dates of each school year.
 
 LocalAuthority and TermDates are organisation tables, not tenant tables, so no row-level
 policy stands behind them: the check that the scope writes this LA is made here, in the
@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from schools.audit import Action, audit
-from schools.models import LocalAuthority, TermDates
+from schools.models import RETENTION_YEARS_MAX, RETENTION_YEARS_MIN, LocalAuthority, TermDates
 from schools.tenancy import require_scope
 from schools.terms import Term, academic_year_label
 
@@ -43,6 +43,25 @@ def review_interval_set(*, request: HttpRequest | None, la: LocalAuthority, week
         Action.UPDATE,
         la,
         detail={"fields": ["review_interval_weeks"], "from": before, "to": weeks},
+    )
+    return la
+
+
+def retention_years_set(*, request: HttpRequest | None, la: LocalAuthority, years: int) -> LocalAuthority:
+    """Years after birth that the LA's pupils' records are kept once they have left (the nightly
+    retention run, pupils/retention.py, reads it)."""
+    _require_la_write(request, la)
+    if not RETENTION_YEARS_MIN <= years <= RETENTION_YEARS_MAX:
+        message = f"Give a number of years from {RETENTION_YEARS_MIN} to {RETENTION_YEARS_MAX}."
+        raise ValidationError({"retention_years_after_birth": message})
+    before = la.retention_years_after_birth
+    la.retention_years_after_birth = years
+    la.save(update_fields=["retention_years_after_birth"])
+    audit(
+        request,
+        Action.UPDATE,
+        la,
+        detail={"fields": ["retention_years_after_birth"], "from": before, "to": years},
     )
     return la
 

@@ -1,4 +1,5 @@
-"""An LA administrator's settings: the support-plan review interval and term dates.
+"""An LA administrator's settings: the support-plan review interval, how long pupils'
+records are kept, and term dates.
 
 LocalAuthority is no tenant model, so the LA is never taken from the request: it is the one
 the active membership administers (`request.membership.local_authority`), and the services
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from schools import rates, services_la
 from schools.audit import Action, audit
-from schools.forms_la import CostingForm, ReviewIntervalForm, SchoolRatesForm, TermYearForms
+from schools.forms_la import CostingForm, RetentionForm, ReviewIntervalForm, SchoolRatesForm, TermYearForms
 from schools.models import LocalAuthority, Role, TermDates
 from schools.roles import roles_required
 from schools.terms import academic_year_label, academic_year_of, typical_terms
@@ -52,7 +53,20 @@ def _terms_url(year: int) -> str:
 @require_http_methods(["GET", "POST"])
 def la_settings(request: HttpRequest) -> HttpResponse:
     la = _own_la(request)
-    form = ReviewIntervalForm(request.POST or None, la=la)
+    # Two forms, each with its own button: a POST carries the fields of one of them.
+    retention_posted = "retention_years_after_birth" in request.POST
+    form = ReviewIntervalForm(None if retention_posted else request.POST or None, la=la)
+    retention_form = RetentionForm(request.POST if retention_posted else None, la=la)
+    if retention_form.is_bound and retention_form.is_valid():
+        try:
+            services_la.retention_years_set(
+                request=request, la=la, years=retention_form.cleaned_data["retention_years_after_birth"]
+            )
+        except ValidationError as exc:
+            retention_form.add_error("retention_years_after_birth", exc.messages)
+        else:
+            messages.success(request, "The retention period is saved.")
+            return redirect("schools:la-settings")
     if form.is_bound and form.is_valid():
         try:
             services_la.review_interval_set(
@@ -74,12 +88,14 @@ def la_settings(request: HttpRequest) -> HttpResponse:
     context = {
         "la": la,
         "form": form,
+        "retention_form": retention_form,
         "years": [
             {"year": y, "label": academic_year_label(y), "terms": entered.get(y, 0), "url": _terms_url(y)}
             for y in years
         ],
     }
-    return render(request, "schools/la_settings.html", context, status=400 if form.errors else 200)
+    failed = form.errors or retention_form.errors
+    return render(request, "schools/la_settings.html", context, status=400 if failed else 200)
 
 
 @login_required

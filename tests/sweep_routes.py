@@ -4,12 +4,16 @@ fill in fails tests/test_isolation_sweep.py.
 
 A builder takes a Target (the objects of one tenant) and returns the URL kwargs, or None
 when the route has nothing to aim at in that target.
+
+`Route.patch` is the other way round (SECURITY.md 2): the caller's own object (or list) stays
+in the address and the target's ids go in the body of a write, one id a body.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,12 +38,26 @@ class Target:
     markers: list[str] = field(default_factory=list)  # text that must never show outside it
 
 
+class Foreign(NamedTuple):
+    """A write body naming one of a target's ids. `field` is the key a 400 names; for a key
+    the write does not take (in `Route.ignores`) it is that key, and the answer may be a 2xx
+    as long as the caller's object stays where it was."""
+
+    field: str
+    body: dict
+
+
 @dataclass
 class Route:
     kwargs: Callable[[Target], dict | None] | None = None
     post: Callable[[Target], dict | None] | None = None  # a POST body naming the target's ids
     api_writes: bool = False  # also try PUT, PATCH and DELETE
     body_ids: bool = False  # the POST names the target's ids in its body: 400 (SECURITY.md 2)
+    # Bodies naming the target's ids, sent to the caller's own address (own, target): with PUT
+    # and PATCH where `api_writes`, else with POST. Each a 400, or for a key in `ignores` left
+    # alone.
+    patch: Callable[[Target, Target], list[Foreign]] | None = None
+    ignores: frozenset[str] = frozenset()
 
 
 def _pupil_record_body(t: Target) -> dict:
@@ -825,3 +843,178 @@ ROUTES.update(
         "dashboards:local-authority": Route(kwargs=lambda t: {"pk": t.la.pk} if t.la else None),
     }
 )
+
+
+# --- retention: a headteacher's legal hold on a pupil's record (appended as one block) ---------
+
+ROUTES.update(
+    {
+        "pupils:legal-hold": Route(
+            kwargs=lambda t: {"pk": t.pupils[0].pk},
+            post=lambda t: {"legal_hold": "on", "legal_hold_reason": "Swept"},
+        ),
+    }
+)
+
+
+# --- what the sweep reads to see that nothing changed (appended as one block) ------------------
+
+
+def tenant_rows(la_id: int, *, schools: list[int] | None = None, keys_only: bool = False) -> dict:
+    """The rows of one LA's tenant tables (all but the audit log, where a refusal is itself
+    recorded), read through a scope naming all its schools, partnerships and provisions, or
+    only the `schools` given: whole rows, or with `keys_only` each row's id and foreign keys
+    (where it belongs and what it is of), keyed by table and id."""
+    from django.apps import apps
+
+    from schools.models import AuditEvent
+    from schools.tenancy import TenantModel
+
+    partnerships = list(Partnership.objects.filter(local_authority_id=la_id).values_list("pk", flat=True))
+    if schools is None:
+        scope = TenantScope.system(
+            schools=School.objects.filter(local_authority_id=la_id).values_list("pk", flat=True),
+            partnerships=partnerships,
+            local_authorities=[la_id],
+            provisions=BehaviourProvision.objects.filter(partnership_id__in=partnerships).values_list(
+                "pk", flat=True
+            ),
+            la_figures=[la_id],
+        )
+    else:
+        scope = TenantScope.system(schools=schools)
+    tables = [m for m in apps.get_models() if issubclass(m, TenantModel) and m is not AuditEvent]
+    rows = {}
+    with transaction.atomic(), tenant_scope(scope):
+        for model in tables:
+            pk = model._meta.pk.attname
+            if keys_only:
+                fields = [pk, *(f.attname for f in model._meta.concrete_fields if f.is_relation)]
+            else:
+                fields = [f.attname for f in model._meta.concrete_fields]
+            for row in model.objects.values(*fields):
+                rows[(model._meta.label, row[pk])] = row
+    return rows
+
+
+# --- bodies naming another tenant's ids at the caller's own address (appended as one block) ----
+# SECURITY.md 2: the address is the caller's own object (or list), and one id in the body is
+# the target's. The answer is a 400 naming that field, or for a key the write does not take
+# (a tenant field such as `school`) the key is left alone; either way nothing moves.
+
+
+def _staff_id(t: Target) -> int:
+    """A member of staff of the target's school: a practitioner made for the sweep (a sibling
+    school's target has none of its own)."""
+    from schools.models import Role, User
+    from tests.factories import MembershipFactory, UserFactory
+
+    username = f"swept-staff-{t.school.pk}"
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = UserFactory(username=username)
+        MembershipFactory(user=user, role=Role.PRACTITIONER, school=t.school)
+    return user.pk
+
+
+def _pupil_bodies(own: Target, t: Target) -> list[Foreign]:
+    return [Foreign("school", {"school": t.school.pk})]
+
+
+def _plan_bodies(own: Target, t: Target) -> list[Foreign]:
+    """The target plan's target kept as if it were the caller's, the target's pupil, and a
+    strategy of the target LA's catalogue (a sibling school shares the caller's catalogue)."""
+    from graduated_response.models import Strategy
+
+    plan_id = _plan_id(t)
+    with transaction.atomic(), _system_scope(t):
+        target_id = PlanTarget.objects.filter(plan_id=plan_id).values_list("pk", flat=True).first()
+        step_id = SupportPlan.objects.filter(pk=plan_id).values_list("step_id", flat=True).get()
+        strategy_id = Strategy.objects.filter(step_id=step_id).values_list("pk", flat=True).first()
+    kept = {"id": target_id, "description": "Swept", "success_criteria": "Swept"}
+    bodies = [Foreign("targets", {"targets": [kept]}), Foreign("pupil", {"pupil": t.pupils[0].pk})]
+    if t.la is not None:
+        bodies.append(Foreign("strategies", {"strategies": [{"strategy": strategy_id}]}))
+    return bodies
+
+
+def _provision_bodies(own: Target, t: Target) -> list[Foreign]:
+    bodies = [Foreign("school", {"school": t.school.pk})]
+    if (item := _library_item_id(t)) is not None:
+        bodies.append(Foreign("library_item", {"library_item": item}))
+    return bodies
+
+
+def _group_bodies(own: Target, t: Target) -> list[Foreign]:
+    ids, staff = _intervention_ids(t), _staff_id(t)
+    return [
+        Foreign("staff", {"lead": staff}),  # the lead is one of the staff: refused as staff
+        Foreign("staff", {"staff": [staff]}),
+        Foreign("provision", {"provision": ids["provision"]}),
+        Foreign("school", {"school": t.school.pk}),
+    ]
+
+
+def _enrolment_bodies(own: Target, t: Target) -> list[Foreign]:
+    ids = _intervention_ids(t)
+    return [
+        Foreign("group", {"group": ids["group"]}),
+        Foreign("pupil", {"pupil": t.pupils[0].pk}),
+        Foreign("school", {"school": t.school.pk}),
+    ]
+
+
+def _session_bodies(own: Target, t: Target) -> list[Foreign]:
+    ids = _intervention_ids(t)
+    return [
+        Foreign("attendance", {"attendance": [{"enrolment": ids["enrolment"], "present": True}]}),
+        Foreign("attendance", {"attendance": [{"pupil": t.pupils[0].pk, "present": True}]}),
+        Foreign("group", {"group": ids["group"]}),
+    ]
+
+
+def _kpi_bodies(own: Target, t: Target) -> list[Foreign]:
+    if t.provision is None:
+        return []  # a sibling school's provision is the caller's partnership's own
+    body = {"provision": t.provision.pk, "year": _academic_year(), "kpi": "pupils_placed", "target": "6"}
+    return [Foreign("provision", body)]
+
+
+def _spend_bodies(own: Target, t: Target) -> list[Foreign]:
+    ids = _budget_ids(t)
+    if ids is None:
+        return []  # a sibling school's budget is the caller's partnership's own
+    body = {"line": ids["line"], "description": "Swept", "amount": "5", "spent_on": _today()}
+    return [Foreign("line", body)]
+
+
+def _referral_bodies(own: Target, t: Target) -> list[Foreign]:
+    """The caller's second pupil (not placed by the sweep) referred to the target LA's provision."""
+    if t.provision is None or (body := _referral_body(own)) is None:
+        return []  # a sibling school's provision is the caller's partnership's own
+    return [Foreign("provision", {**body, "pupil": own.pupils[1].pk, "provision": t.provision.pk})]
+
+
+def _transfer_bodies(own: Target, t: Target) -> list[Foreign]:
+    """The caller's pupil sent to a school of another LA (a sibling school is a lawful
+    destination, so it is no target here)."""
+    if t.la is None:
+        return []
+    body = {**_transfer_body(own), "pupil": own.pupils[0].pk, "to_school": t.school.pk}
+    return [Foreign("to_school", body)]
+
+
+# The interventions' writes take no school, pupil, group or provision once made: ignored.
+for _name, _patch, _ignores in (
+    ("api:pupil-detail", _pupil_bodies, ()),
+    ("api:support-plan-detail", _plan_bodies, ("pupil",)),
+    ("api:provision-detail", _provision_bodies, ("school", "library_item")),
+    ("api:group-detail", _group_bodies, ("provision", "school")),
+    ("api:enrolment-detail", _enrolment_bodies, ("group", "pupil", "school")),
+    ("api:session-detail", _session_bodies, ("group",)),
+    ("api:partnership-kpis", _kpi_bodies, ()),
+    ("api:budget-spend", _spend_bodies, ()),
+    ("api:placement-list", _referral_bodies, ()),
+    ("api:transfer-list", _transfer_bodies, ()),
+):
+    ROUTES[_name] = replace(ROUTES[_name], patch=_patch, ignores=frozenset(_ignores))

@@ -119,7 +119,8 @@ def test_every_project_task_re_enters_a_tenant_scope():
         in {"schools", "pupils", "graduated_response", "interventions", "reports", "tests"}
     }
     assert "tests.visible_pupil_schools" in ours
-    # Operator work (the report sweep and schedule) takes no tenant and enters one scope per LA.
+    # Operator work (the report sweep and schedule, the retention run) takes no tenant and
+    # enters scopes of its own (one per LA, or per school).
     operator = {name for name, task in ours.items() if isinstance(task, OperatorTask)}
-    assert operator <= {"reports.sweep_reports", "reports.schedule_reports"}
+    assert operator <= {"reports.sweep_reports", "reports.schedule_reports", "pupils.apply_retention"}
     assert [name for name, task in ours.items() if not isinstance(task, ScopedTask | OperatorTask)] == []
