@@ -1,4 +1,4 @@
-.PHONY: run test bench
+.PHONY: run test bench checks load
 
 run:
 	bash scripts/run.sh
@@ -8,3 +8,9 @@ test:
 
 bench:
 	bash scripts/bench.sh
+
+checks:
+	bash scripts/checks.sh
+
+load:
+	bash scripts/load.sh

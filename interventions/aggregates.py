@@ -17,14 +17,21 @@ suppression once over every table the LA officer reads together.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.db.models import Count, FilteredRelation, Q, QuerySet
+from redis.exceptions import RedisError
 
 from interventions.placements import KpiRow, kpis_of_provisions
 from pupils.codes import AreaOfNeed, SenStatus, in_area
 from pupils.models import Pupil
+from schools.cache import tenant_key
 from schools.models import BehaviourProvision, Partnership, School
 from schools.suppression import (
     TOTAL,
@@ -32,7 +39,7 @@ from schools.suppression import (
     suppress_linked,
     suppress_table,
 )
-from schools.tenancy import TenantScope, counting
+from schools.tenancy import TenantScope, counting, current_scope
 
 # --- KPIs -----------------------------------------------------------------------------------
 
@@ -205,9 +212,45 @@ def _data(section: Section, rows: list[_Row]) -> list[dict]:
     ]
 
 
+T = TypeVar("T")
+# Bump when the suppression rule changes: what was remembered under the old rule is not used.
+SUPPRESSION_VERSION = 1
+REMEMBER_SECONDS = 24 * 60 * 60
+
+
+def remembered(kind: str, inputs: object, decide: Callable[[], T]) -> T:
+    """The suppression of these exact counts, decided once and then read from the cache.
+
+    Suppressing an LA's linked tables is a search that takes a few hundred milliseconds at
+    LA scale, while its answer depends on nothing but the counts, the headings and the rule.
+    So the answer is kept under a hash of those inputs: new counts make a new key, and an
+    answer is never stale. The key is the tenant's (schools/cache.py), so nothing is shared
+    between scopes. With no scope active, or Redis unreachable, it is worked out afresh."""
+    scope = current_scope()
+    if scope is None:
+        return decide()
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=sorted).encode()).hexdigest()
+    key = tenant_key(scope, kind, f"v{SUPPRESSION_VERSION}", digest[:32])
+    try:
+        found = cache.get(key)
+    except (RedisError, OSError):
+        return decide()
+    if found is not None:
+        return found
+    answer = decide()
+    with contextlib.suppress(RedisError, OSError):
+        cache.set(key, answer, REMEMBER_SECONDS)
+    return answer
+
+
 def _suppress(section: Section, rows: list[_Row], hide: Collection[Cell] = ()) -> SuppressedTable:
     headings = [heading for _, heading in section.columns]
-    return suppress_table(_data(section, rows), headings, hide=hide)
+    data = _data(section, rows)
+    return remembered(
+        "suppressed",
+        [data, headings, sorted(hide, key=str)],
+        lambda: suppress_table(data, headings, hide=hide),
+    )
 
 
 def _shown(section: Section, label_heading: str, rows: list[_Row], table: SuppressedTable) -> ShownTable:
@@ -243,8 +286,12 @@ def _linked(
     """
     index = {row.pk: i for i, row in enumerate(top) if row.pk is not None}
     headings = [heading for _, heading in section.columns]
-    la, tables = suppress_linked(
-        _data(section, top), {index[pk]: _data(section, rows) for pk, rows in below.items()}, headings
+    top_data = _data(section, top)
+    below_data = {index[pk]: _data(section, rows) for pk, rows in below.items()}
+    la, tables = remembered(
+        "suppressed-linked",
+        [top_data, sorted(below_data.items()), headings],
+        lambda: suppress_linked(top_data, below_data, headings),
     )
     return la, {pk: tables[index[pk]] for pk in below}
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +22,7 @@ from pupils.serializers import as_drf_error
 from reports.downloads import download_response
 from reports.models import ReportKind, ReportRequest, ScopeType
 from reports.selectors import READERS, reports_for
-from reports.services import request_report
+from reports.services import TooManyReports, request_report
 from schools.access import get_in_scope_or_404
 from schools.api_auth import HasActiveMembership
 from schools.audit import Action, audit
@@ -134,6 +135,8 @@ class ReportList(generics.GenericAPIView):
         form.is_valid(raise_exception=True)
         try:
             row = request_report(request._request, **form.validated_data)
+        except TooManyReports as exc:
+            raise Throttled(wait=exc.retry_after, detail=str(exc)) from None
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from None
         url = _absolute(request, "api:report-detail", row.pk)

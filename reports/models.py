@@ -156,6 +156,8 @@ class ReportRequest(TenantModel):
         ]
         indexes = [
             models.Index(fields=["status", "queued_at"], name="report_status_queued"),
+            # A membership's requests of the last hour: the rate limit (reports/services.py).
+            models.Index(fields=["membership", "requested_at"], name="report_membership_time"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,9 @@ report under a scope naming exactly what that report covers (`report_scope`).
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -112,6 +114,37 @@ def _target(request: HttpRequest | None, kind: str, scope_id: int, scope: Tenant
     return {"for_local_authority": la, "local_authority_id": la.pk}
 
 
+class TooManyReports(Exception):
+    """The membership has asked for as many reports as an hour allows."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"You have asked for {settings.REPORT_REQUESTS_PER_HOUR} reports in the last hour, as many as "
+            f"an hour allows. Try again in {max(1, round(retry_after / 60))} minutes; the reports already "
+            "asked for are still being built."
+        )
+
+
+def within_rate(membership) -> None:
+    """Refuse a request past REPORT_REQUESTS_PER_HOUR for one membership (each build is
+    seconds of a worker's time; a script or a held-down button must not queue hundreds).
+    Counted from the requests themselves, so it holds across web processes and needs no
+    Redis; the schedule's own requests are not counted."""
+    limit = settings.REPORT_REQUESTS_PER_HOUR
+    now = timezone.now()
+    recent = list(
+        ReportRequest.objects.filter(
+            membership=membership, scheduled=False, requested_at__gt=now - timedelta(hours=1)
+        )
+        .order_by("-requested_at")
+        .values_list("requested_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        # Room again once the oldest of the last `limit` requests is an hour old.
+        raise TooManyReports(max(1, int((recent[-1] + timedelta(hours=1) - now).total_seconds()) + 1))
+
+
 def request_report(
     request: HttpRequest | None,
     *,
@@ -134,6 +167,9 @@ def request_report(
             {"scope_type": f"A {kind} report is about a {KIND_SCOPE[ReportKind(kind)]}, not a {scope_type}."}
         )
     target = _target(request, kind, scope_id, scope)
+    membership = getattr(request, "membership", None)
+    if membership is not None and not scheduled:
+        within_rate(membership)
     resolved = period_for(kind, period, target["local_authority_id"])
     code = resolved.code if resolved is not None else ""
     same = ReportRequest.objects.filter(
@@ -145,7 +181,6 @@ def request_report(
         partnership=target.get("partnership"),
         for_local_authority=target.get("for_local_authority"),
     )
-    membership = getattr(request, "membership", None)
     for _ in range(3):  # two asking at once: the loser takes the next version
         version = (same.aggregate(v=Max("version"))["v"] or 0) + 1
         row = ReportRequest(

@@ -29,7 +29,7 @@ from reports.selectors import (
     reports_for,
     scope_name,
 )
-from reports.services import request_report
+from reports.services import TooManyReports, request_report
 from schools.access import get_in_scope_or_404
 from schools.audit import Action, audit
 from schools.models import RECORD_KEEPERS
@@ -62,6 +62,10 @@ def _ask(request: HttpRequest, form: ReportRequestForm) -> ReportRequest | None:
             scope_id=chosen.scope_id,
             period=form.cleaned_data["period"],
         )
+    except TooManyReports as exc:
+        form.add_error(None, str(exc))
+        request.report_retry_after = exc.retry_after
+        return None
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
         for field, messages_ in errors.items():
@@ -69,6 +73,17 @@ def _ask(request: HttpRequest, form: ReportRequestForm) -> ReportRequest | None:
         return None
     messages.success(request, "Report asked for. This page shows how it is getting on.")
     return row
+
+
+def _form_page(request: HttpRequest, template: str, context: dict, form: ReportRequestForm) -> HttpResponse:
+    """The page with its form: 429 with Retry-After past the hourly limit, 400 with other
+    reasons on the form, else 200."""
+    retry_after = getattr(request, "report_retry_after", None)
+    status = 429 if retry_after else 400 if form.errors else 200
+    response = render(request, template, context, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _rows(rows) -> list[dict]:
@@ -88,7 +103,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     rows = reports_for(require_scope()).filter(pupil__isnull=True)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "choices": choices, "page": page, "rows": _rows(page.object_list)}
-    return render(request, "reports/report_list.html", context, status=400 if form.errors else 200)
+    return _form_page(request, "reports/report_list.html", context, form)
 
 
 @login_required
@@ -105,7 +120,7 @@ def pupil_reports(request: HttpRequest, pk: int) -> HttpResponse:
     audit(request, Action.VIEW, pupil, detail={"page": "reports"})
     rows = reports_for(require_scope()).filter(pupil=pupil)
     context = {"form": form, "choices": choices, "pupil": pupil, "rows": _rows(rows)}
-    return render(request, "reports/pupil_reports.html", context, status=400 if form.errors else 200)
+    return _form_page(request, "reports/pupil_reports.html", context, form)
 
 
 @login_required
@@ -143,6 +158,11 @@ def report_again(request: HttpRequest, pk: int) -> HttpResponse:
         again = request_report(
             request, kind=row.kind, scope_type=row.scope_type, scope_id=row.scope_id, period=row.period
         )
+    except TooManyReports as exc:
+        context = {"title": "Too many reports asked for", "message": str(exc)}
+        response = render(request, "error.html", context, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("reports:detail", pk=row.pk)

@@ -30,6 +30,14 @@ $$;
 """
 
 
+def ids(setting: str) -> str:
+    """A setting's ids as the policies read them: a scalar subquery, evaluated once per
+    statement (an InitPlan). A bare `pm_ids(…)` is inlined and the setting parsed into an
+    array again for every row: over an LA's 60,000 pupils that was 200 ms of a 300 ms
+    counting query. (The cast keeps ANY from taking the subquery as a set of rows.)"""
+    return f"(SELECT pm_ids('{setting}'))::bigint[]"
+
+
 def _q(connection, name: str) -> str:
     return connection.ops.quote_name(name)
 
@@ -52,7 +60,7 @@ def _granted(pupil: str, school: str) -> str:
     """True when the scope holds a grant for this (pupil, school) pair: the two settings are
     lists side by side (schools/tenancy.py)."""
     return (
-        "EXISTS (SELECT 1 FROM unnest(pm_ids('pm.grant_pupil'), pm_ids('pm.grant_school')) AS g(p, s) "
+        f"EXISTS (SELECT 1 FROM unnest({ids('pm.grant_pupil')}, {ids('pm.grant_school')}) AS g(p, s) "
         f"WHERE g.p = {pupil} AND g.s = {school})"
     )
 
@@ -84,13 +92,13 @@ def read_write_sql(connection, model) -> tuple[str, str, str]:
     (`shared_with`) reads and changes a shared row, but only its owner adds or removes one."""
     key = model.tenant_key
     column = _q(connection, model._meta.get_field(key).column)
-    read = [f"{column} = ANY (pm_ids('pm.read_{key}'))"]
-    write = [f"{column} = ANY (pm_ids('pm.write_{key}'))"]
+    read = [f"{column} = ANY ({ids(f'pm.read_{key}')})"]
+    write = [f"{column} = ANY ({ids(f'pm.write_{key}')})"]
     own = write[0]
     for name, shared in model.shared_with.items():
         shared_column = _q(connection, model._meta.get_field(name).column)
-        read.append(f"{shared_column} = ANY (pm_ids('pm.read_{shared}'))")
-        write.append(f"{shared_column} = ANY (pm_ids('pm.write_{shared}'))")
+        read.append(f"{shared_column} = ANY ({ids(f'pm.read_{shared}')})")
+        write.append(f"{shared_column} = ANY ({ids(f'pm.write_{shared}')})")
     if model.pupil_path:
         # Only the rows the granted school recorded: a grant opens (pupil, school) pairs.
         school = (
@@ -98,7 +106,7 @@ def read_write_sql(connection, model) -> tuple[str, str, str]:
         )
         read.append(_pupil_sql(connection, model, model.pupil_path, school))
     if model.pupil_row:
-        read.append(f"{_q(connection, model._meta.pk.column)} = ANY (pm_ids('pm.name_pupil'))")
+        read.append(f"{_q(connection, model._meta.pk.column)} = ANY ({ids('pm.name_pupil')})")
     if model.shared_can_add:
         own = " OR ".join(f"({w})" for w in write)
     return " OR ".join(f"({r})" for r in read), " OR ".join(f"({w})" for w in write), own
@@ -131,12 +139,12 @@ def sync_row_level_security(using: str = "default") -> None:
                 # Added to, never changed or removed by the app.
                 # A row may name no school (a refused attempt by an LA role) or a school the
                 # membership works in or over; never a school it could not see.
-                audit_ok = f"{column} IS NULL OR {column} = ANY (pm_ids('pm.audit_school'))"
+                audit_ok = f"{column} IS NULL OR {column} = ANY ({ids('pm.audit_school')})"
                 cursor.execute(f"CREATE POLICY pm_insert ON {table} FOR INSERT WITH CHECK ({audit_ok})")
                 # Rows that name no school (LA roles' refused attempts) are the LA's to read.
                 cursor.execute(
                     f"CREATE POLICY pm_read_la ON {table} FOR SELECT USING ({column} IS NULL AND "
-                    "local_authority_id = ANY (pm_ids('pm.write_local_authority')))"
+                    f"local_authority_id = ANY ({ids('pm.write_local_authority')}))"
                 )
                 cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {table} FROM {role}")
                 continue
@@ -176,8 +184,8 @@ def _grant_policies(connection, cursor, role: str) -> None:
     placement = _q(connection, apps.get_model("interventions", "ProvisionPlacement")._meta.db_table)
     transfer = _q(connection, apps.get_model("pupils", "Transfer")._meta.db_table)
     may_write = (
-        f"({grant}.records_school_id = ANY (pm_ids('pm.write_school')) "
-        f"OR {grant}.provision_id = ANY (pm_ids('pm.write_provision')))"
+        f"({grant}.records_school_id = ANY ({ids('pm.write_school')}) "
+        f"OR {grant}.provision_id = ANY ({ids('pm.write_provision')}))"
     )
     placed = (
         f"EXISTS (SELECT 1 FROM {placement} p WHERE p.id = {grant}.source_id "

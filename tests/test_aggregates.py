@@ -11,6 +11,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import redis
+from django.conf import settings
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -340,3 +342,40 @@ def test_hide_starts_a_cell_hidden_and_protects_around_it():
     # A 0 or a small count is never an "x".
     zero = suppress_table([{"label": "a", "x": 0, "y": 3}], ["x", "y"], hide=[(0, "x")])
     assert zero.rows[0]["x"] == "0" and zero.rows[0]["y"] == SMALL
+
+
+def _remembered_keys() -> set[str]:
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    return {k.decode() for k in client.scan_iter(f"{prefix}:*suppressed*")}
+
+
+def test_suppression_is_remembered_per_tenant_and_per_counts_so_it_is_never_stale(three_partnerships):
+    """The LA's linked suppression is kept in the cache under the tenant and a hash of the
+    counts: a second look reads it back, changed counts are a new key (never a stale
+    answer), and another scope's answer sits under its own key."""
+    t = three_partnerships
+    officer = scope_for_membership(t.memberships["la_officer"])
+
+    def overview():
+        with transaction.atomic(), tenant_scope(officer) as scope:
+            return aggregates.la_overview(scope, list(partnerships_for(scope)))
+
+    first = overview()
+    kept = _remembered_keys()
+    assert kept and all(":tenant:" in k for k in kept)
+    assert any("suppressed-linked" in k for k in kept)
+    assert overview() == first and _remembered_keys() == kept  # read back, nothing new
+    # Three more pupils on SEN support at North: new counts, new keys, the new figures.
+    school = t.north.schools.get()
+    PupilFactory.create_batch(3, school=school, sen_status="K")
+    after = overview()
+    assert _remembered_keys() > kept
+    north = {row.label: row for row in after.la.tables[0].rows}["Alpha North Partnership"]
+    before = {row.label: row for row in first.la.tables[0].rows}["Alpha North Partnership"]
+    assert north.cells != before.cells or after.partnerships[t.north.pk] != first.partnerships[t.north.pk]
+    # The partnership lead's own tables are remembered under the lead's scope.
+    with transaction.atomic(), tenant_scope(scope_for_membership(t.memberships["partnership_lead"])) as scope:
+        aggregates.partnership_overview(scope, t.partnership)
+    lead = f":m{t.memberships['partnership_lead'].pk}:"
+    assert any(lead in k for k in _remembered_keys() - kept)

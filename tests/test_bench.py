@@ -40,6 +40,8 @@ def test_bench_measures_pages_reports_and_the_import_and_leaves_nothing(db, tmp_
     }
     assert {row["status"] for row in dataset["pages"]} == {200}
     assert all(row["queries"] > 0 and row["median_ms"] > 0 for row in dataset["pages"])
+    fresh = {(row["role"], row["page"]) for row in dataset["pages"] if row["page"].endswith("new counts")}
+    assert fresh == {(role, "/ (dashboard), new counts") for role in ("Partnership lead", "LA officer")}
     floors = [row for row in dataset["pages"] if "floor_ms" in row]
     assert len(floors) == 4 and all(row["ratio"] > 0 for row in floors)
     assert {row["kind"] for row in dataset["reports"]} == {kind.label for kind in ReportKind}
