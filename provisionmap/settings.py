@@ -221,7 +221,7 @@ USE_TZ = True
 # --- API ---------------------------------------------------------------------------------
 # Reports one membership may ask for in an hour, in the browser and the API together
 # (reports/services.py); the schedule's own requests are not counted.
-REPORT_REQUESTS_PER_HOUR = int(os.environ.get("REPORT_REQUESTS_PER_HOUR", "30"))
+REPORT_REQUESTS_PER_HOUR = max(1, int(os.environ.get("REPORT_REQUESTS_PER_HOUR", "30")))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -8,6 +8,8 @@ from provisionmap.health import healthz
 from schools import views as school_views
 from schools import views_auth
 
+ACCOUNT = "schools/account"
+
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("dashboard/", include("dashboards.urls")),
@@ -16,20 +18,29 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", views_auth.two_factor_challenge, name="two_factor_challenge"),
     path("accounts/two-factor/setup/", views_auth.two_factor_setup, name="two_factor_setup"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    # Our own templates, named here: under registration/ the admin's would be found first.
+    path(
+        "accounts/password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name=f"{ACCOUNT}/password_reset_form.html",
+            email_template_name=f"{ACCOUNT}/password_reset_email.html",
+            subject_template_name=f"{ACCOUNT}/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
     path(
         "accounts/password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
+        auth_views.PasswordResetDoneView.as_view(template_name=f"{ACCOUNT}/password_reset_done.html"),
         name="password_reset_done",
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        auth_views.PasswordResetConfirmView.as_view(template_name=f"{ACCOUNT}/password_reset_confirm.html"),
         name="password_reset_confirm",
     ),
     path(
         "accounts/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
+        auth_views.PasswordResetCompleteView.as_view(template_name=f"{ACCOUNT}/password_reset_complete.html"),
         name="password_reset_complete",
     ),
     path("membership/switch/", school_views.switch_membership, name="switch_membership"),

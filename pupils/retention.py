@@ -43,7 +43,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import Storage
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import CASCADE, PROTECT, Count, FileField, Model, Q
 from django.db.models.deletion import Collector, ProtectedError
 from django.http import HttpRequest
@@ -155,12 +155,13 @@ def _apply_at_school(school_id: int, outcome: AuthorityOutcome, *, today: date, 
     for batch in _batches(due, BATCH):
         try:
             _count(outcome, _remove(school_id, batch, outcome, today=today))
-        except DatabaseError:
-            # One pupil's rows somewhere unexpected must not hold up the rest: one at a time.
+        except Exception:  # nothing may stop the rest of the run
+            # One pupil's rows somewhere unexpected (or a stored file that cannot be deleted)
+            # must not hold up the rest, tonight or any night: one at a time.
             for pupil_id in batch:
                 try:
                     _count(outcome, _remove(school_id, [pupil_id], outcome, today=today))
-                except DatabaseError as error:
+                except Exception as error:  # counted, logged, tried again next run
                     outcome.failed += 1
                     # The database's message may quote a row's values: the log names the
                     # error and the rule it broke, never what the row held (SECURITY.md 13).
@@ -285,6 +286,9 @@ def _erase_records(pupil_ids: Sequence[int]) -> list[StoredFile]:
             # Unordered: a default ordering through the pupil (an enrolment's is by surname) would
             # join the pupil's row, which another school's scope cannot see, and lose the rows.
             rows = model._default_manager.filter(**{f"{key}__in": pupil_ids}).order_by()
+            # Locked first, so a report build still writing its files finishes before their
+            # names are read (else its PDF would outlive the row that named it).
+            list(rows.select_for_update(of=("self",)).values_list("pk", flat=True))
             collector = Collector(using=rows.db, origin=rows)
             try:
                 collector.collect(rows)

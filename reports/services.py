@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
@@ -114,6 +114,9 @@ def _target(request: HttpRequest | None, kind: str, scope_id: int, scope: Tenant
     return {"for_local_authority": la, "local_authority_id": la.pk}
 
 
+RATE_LOCK = 7301  # the advisory lock space of the report rate limit
+
+
 class TooManyReports(Exception):
     """The membership has asked for as many reports as an hour allows."""
 
@@ -132,6 +135,10 @@ def within_rate(membership) -> None:
     Counted from the requests themselves, so it holds across web processes and needs no
     Redis; the schedule's own requests are not counted."""
     limit = settings.REPORT_REQUESTS_PER_HOUR
+    # One membership's requests are counted and added one at a time (the lock lasts until the
+    # request's transaction ends, after the new row): parallel posts cannot all see room.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RATE_LOCK, membership.pk])
     now = timezone.now()
     recent = list(
         ReportRequest.objects.filter(

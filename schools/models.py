@@ -66,6 +66,17 @@ class LocalAuthority(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "local authorities"
+        constraints = [
+            # Retention deletes by this number every night: a shell or bulk update that set it
+            # to 0 would remove every leaver of the LA, so the database refuses it too.
+            models.CheckConstraint(
+                condition=models.Q(
+                    retention_years_after_birth__gte=RETENTION_YEARS_MIN,
+                    retention_years_after_birth__lte=RETENTION_YEARS_MAX,
+                ),
+                name="retention_years_in_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The API fuzzing and fault tests, recorded in docs/benchmarks.md (record_checks). The same
+# The API fuzzing and fault tests (with the report tasks' own: redelivery, leases, limits), recorded in docs/benchmarks.md (record_checks). The same
 # tests run in `make test`; this runs only them and writes their results down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,6 @@ export DEBUG="${DEBUG:-1}" SECRET_KEY="${SECRET_KEY:-checks-only}"
 mkdir -p .run
 status=0
 .venv/bin/python -m pytest -q -s -p no:cacheprovider --junitxml=.run/checks.xml \
-  tests/test_api_fuzz.py tests/test_faults.py 2>&1 | tee .run/checks.txt || status=$?
+  tests/test_api_fuzz.py tests/test_faults.py tests/test_report_tasks.py 2>&1 | tee .run/checks.txt || status=$?
 .venv/bin/python manage.py record_checks .run/checks.xml .run/checks.txt
 exit "$status"

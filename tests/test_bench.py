@@ -50,3 +50,33 @@ def test_bench_measures_pages_reports_and_the_import_and_leaves_nothing(db, tmp_
     text = (tmp_path / "benchmarks.md").read_text()
     assert "| SENCO | `/ (dashboard)` | 200 |" in text
     assert "Partnership annual report to the LA" in text and "python manage.py bench" in text
+
+
+def test_record_checks_writes_the_fuzzing_and_fault_results(tmp_path, monkeypatch):
+    """scripts/checks.sh hands record_checks pytest's JUnit file and printed output; what it
+    writes names each test with its outcome, and the fuzzing's per-role figures."""
+    from provisionmap import benchmarks
+
+    monkeypatch.setattr(benchmarks, "DOCS", tmp_path)
+    junit = tmp_path / "checks.xml"
+    junit.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.test_api_fuzz" name="test_api_fuzz[senco]" time="12.5"/>'
+        '<testcase classname="tests.test_faults" name="test_redis_restart" time="6.9"/>'
+        '<testcase classname="tests.test_report_tasks" name="test_killed" time="3.0">'
+        '<failure message="boom"/></testcase>'
+        '<testcase classname="tests.test_other" name="test_unrelated" time="1.0"/>'
+        "</testsuite></testsuites>"
+    )
+    printed = tmp_path / "checks.txt"
+    printed.write_text(
+        "\nsenco: 75 operations, 459 cases in 10 s; answers by class {2: 55, 4: 404};"
+        " 17 operations answered 2xx about a row in their path\n"
+    )
+    call_command("record_checks", str(junit), str(printed), stdout=io.StringIO())
+    data = json.loads((tmp_path / "benchmarks.json").read_text())
+    assert (data["fuzz"]["tests"], data["fuzz"]["failed"]) == (1, 0)
+    assert (data["faults"]["tests"], data["faults"]["failed"]) == (2, 1)
+    text = (tmp_path / "benchmarks.md").read_text()
+    assert "| senco | 75 | 459 | 10 | {2xx: 55, 4xx: 404} | 17 |" in text
+    assert "| `test_killed` | failed | 3.0 |" in text and "test_unrelated" not in text

@@ -24,7 +24,7 @@ from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import CASCADE, PROTECT
 from django.utils import timezone
 
@@ -594,3 +594,13 @@ def test_only_the_pupils_own_headteacher_holds_a_record(client, tenant, other):
             legal_hold_set(request=None, pupil=tenant.sibling_pupils[0], hold=True, reason="Inquiry")
         with pytest.raises(ValidationError):
             legal_hold_set(request=None, pupil=pupil, hold=True, reason="")
+
+
+@pytest.mark.parametrize("years", [0, 20, 101])
+def test_the_database_refuses_a_retention_period_out_of_range(tenant, years):
+    """The form keeps it in 21–100; a shell or a bulk update is stopped by the database, as
+    0 would remove every leaver of the LA the next night."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LocalAuthority.objects.filter(pk=tenant.la.pk).update(retention_years_after_birth=years)
+    tenant.la.refresh_from_db()
+    assert tenant.la.retention_years_after_birth == 31

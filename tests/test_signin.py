@@ -163,6 +163,22 @@ def test_password_reset_does_not_skip_two_factor(client, tenant):
     )
 
 
+def test_the_reset_pages_and_mail_are_the_apps_own_not_the_admins(client, tenant):
+    """Under registration/ the admin's templates would be found first (it is the first app):
+    the reset journey names its templates, so a school user never lands on the admin's look."""
+    user = tenant.users["senco"]
+    form = client.get("/accounts/password-reset/")
+    assert "schools/account/password_reset_form.html" in [t.name for t in form.templates]
+    assert b"Django administration" not in form.content
+    sent = client.post("/accounts/password-reset/", {"email": user.email}, follow=True)
+    assert "schools/account/password_reset_done.html" in [t.name for t in sent.templates]
+    assert "Provision Map" in mail.outbox[0].body and "Django" not in mail.outbox[0].subject
+    link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    page = client.get(link, follow=True)
+    assert "schools/account/password_reset_confirm.html" in [t.name for t in page.templates]
+    assert b"Django administration" not in page.content
+
+
 def test_reset_for_an_unknown_address_looks_the_same(client, db):
     response = client.post("/accounts/password-reset/", {"email": "nobody@example.invalid"})
     assert response["Location"] == "/accounts/password-reset/sent/"

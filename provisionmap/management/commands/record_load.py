@@ -60,7 +60,13 @@ class Command(BaseCommand):
             [
                 summary,
                 "",
-                "Reproduce: `bash scripts/load.sh` (LOAD_USERS, LOAD_TIME to change the run).",
+                "Reproduce: `make load` (LOAD_USERS, LOAD_TIME to change the run).",
+                "",
+                "Locust, gunicorn, the worker, PostgreSQL and Redis share the machine's cores, so "
+                "these times include waiting for a core; the page figures above are the app's own. "
+                "The simulated users of a role share one sign-in, so together they reach the limits "
+                "one person would not: the API's per-user rate and the hourly report limit per "
+                "membership. Those answers are the 429s, counted apart from errors.",
                 "",
                 benchmarks.table(
                     ["request", "count", "failures", "median ms", "p95 ms", "per second"],
