@@ -55,7 +55,7 @@ from schools.models import (
 )
 from schools.partnership import agreements_for, narratives_of_year, partnerships_for, review_state
 from schools.suppression import TOTAL, SuppressedTable, suppress_count, suppress_table
-from schools.tenancy import TenantScope, counting, require_scope
+from schools.tenancy import TenantScope, counting, require_scope, tenant_scope
 from schools.terms import academic_year_label
 
 Status = ProvisionPlacement.Status
@@ -619,12 +619,34 @@ def partnership_year(
     return figures, provisions, kpis
 
 
+def schools_as_the_la_reads_them(partnership: Partnership) -> Overview:
+    """The partnership's schools' tables as its LA's officers read them, in the LA's linked
+    tables (`la_overview`), with the partnership's row of the LA table hidden where it is.
+
+    The annual report goes to the LA, whose officers also read the LA table. A schools' table
+    suppressed on its own could show a partnership's totals that the LA table hides, and with
+    the LA's column totals those pin another partnership's "<5". The LA's decision hides at
+    least what the lead's own page hides, and every figure in it is of the partnership's own
+    schools, so its lead learns no count from the report it did not have."""
+    la_id = partnership.local_authority_id
+    scope = TenantScope.system(
+        partnerships=Partnership.objects.filter(local_authority_id=la_id).values_list("pk", flat=True),
+        local_authorities=[la_id],
+        count_schools=School.objects.filter(local_authority_id=la_id).values_list("pk", flat=True),
+    )
+    with tenant_scope(scope):
+        partnerships = list(partnerships_for(scope).filter(local_authority_id=la_id))
+        return la_overview(scope, partnerships).partnerships[partnership.pk]
+
+
 @register(ReportKind.PARTNERSHIP_ANNUAL)
 def build_partnership_annual(row: ReportRequest) -> tuple[dict, str, dict]:
     period = period_of(row)
     year = period.year
     partnership = Partnership.objects.select_related("local_authority").get(pk=row.partnership_id)
-    shared, provisions, kpis = partnership_year(require_scope(), partnership, period)
+    shared, provisions, kpis = partnership_year(
+        require_scope(), partnership, period, schools_as_the_la_reads_them(partnership)
+    )
     money = shared["budget"]
     saved = {key: narrative for key, _, narrative in narratives_of_year(partnership, year)}
     agreements, survey = _agreements(partnership, year)

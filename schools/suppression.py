@@ -350,8 +350,15 @@ def _search(
         """Bounds propagation from the sums in `queue`, and on through those it changes."""
         while queue:
             terms, rhs = sums[queue.pop()]
-            low = sum(dom[k][0] if s > 0 else -dom[k][1] for k, s in terms)
-            high = sum(dom[k][1] if s > 0 else -dom[k][0] for k, s in terms)
+            low = high = 0
+            for k, s in terms:  # one pass: this loop is most of a large table's time
+                a, b = dom[k]
+                if s > 0:
+                    low += a
+                    high += b
+                else:
+                    low -= b
+                    high -= a
             if low > rhs or high < rhs:
                 return False
             for k, s in terms:
@@ -574,13 +581,29 @@ def _ranges(
     extra = _complements(values, lines) if equations is None else equations
     equations = [[(c, 1) for c in line.parts] + [(line.total, -1)] for line in lines]
     equations += extra
+    # A sum of shown cells alone narrows nothing, now or later (ranges only narrow): most of
+    # a large table's sums are, so they are left out of the rounds below.
+    equations = [terms for terms in equations if any(ranges[c][0] != ranges[c][1] for c, _ in terms)]
     changed = True
     while changed:
         changed = False
         for terms in equations:
             # The signed terms add up to 0: each term's bounds follow from the others'.
-            low = sum(ranges[c][0] if s > 0 else -ranges[c][1] for c, s in terms)
-            high = sum(ranges[c][1] if s > 0 else -ranges[c][0] for c, s in terms)
+            low = high = widest = 0
+            for c, s in terms:
+                lo, hi = ranges[c]
+                if s > 0:
+                    low += lo
+                    high += hi
+                else:
+                    low -= hi
+                    high -= lo
+                if hi - lo > widest:
+                    widest = hi - lo
+            # A term narrows only when the others' sums leave it less room than it has: when
+            # neither bound of the whole is that tight, nothing here can change this round.
+            if high >= widest and -low >= widest:
+                continue
             for cell, sign in terms:
                 lo, hi = ranges[cell]
                 if lo == hi:

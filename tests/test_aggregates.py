@@ -379,3 +379,18 @@ def test_suppression_is_remembered_per_tenant_and_per_counts_so_it_is_never_stal
         aggregates.partnership_overview(scope, t.partnership)
     lead = f":m{t.memberships['partnership_lead'].pk}:"
     assert any(lead in k for k in _remembered_keys() - kept)
+
+
+def test_the_annual_report_of_a_partnership_takes_the_las_linked_tables(three_partnerships):
+    """North alone would show its schools' totals; in the LA's linked tables they are hidden,
+    and the annual report (which the LA reads) shows them as the LA does."""
+    from reports.build_partnership import schools_as_the_la_reads_them
+
+    t = three_partnerships
+    with transaction.atomic(), tenant_scope(scope_for_membership(t.memberships["la_officer"])) as scope:
+        la = aggregates.la_overview(scope, list(partnerships_for(scope)))
+    build = TenantScope.system(partnerships=[t.north.pk], local_authorities=[t.la.pk])
+    with transaction.atomic(), tenant_scope(build):
+        report = schools_as_the_la_reads_them(t.north)
+    assert report == la.partnerships[t.north.pk]
+    assert HIDDEN in report.tables[0].totals

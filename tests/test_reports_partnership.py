@@ -22,6 +22,7 @@ from django.db.models import Avg, Count, Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from interventions import aggregates
 from interventions.models import ProvisionPlacement
 from interventions.placements import (
     kpi_target_set,
@@ -39,7 +40,7 @@ from schools import budgets
 from schools.models import Budget, BudgetLine, Role, SpendItem
 from schools.partnership import narrative_save, sla_create
 from schools.scopes import scope_for_membership
-from schools.suppression import HIDDEN, SMALL
+from schools.suppression import HIDDEN, SMALL, WITHHELD
 from schools.tenancy import TenantScope, app_role, tenant_scope
 from schools.terms import academic_year_label, academic_year_of
 from tests.factories import MembershipFactory, PupilFactory, UserFactory
@@ -697,6 +698,30 @@ def test_the_la_overview_gives_each_partnership_suppressed(world):
         [world.partnership.name, east]
     )
     assert_no_pupil_named(world, json.dumps(figures), html_of(row, scope))
+
+
+def test_the_annual_reports_schools_tables_are_the_las_linked_ones(world):
+    """The annual report goes to the LA: its schools' tables are suppressed as in the LA
+    overview (where the partnership is a row of the LA table), not on their own, so an LA
+    officer reading both cannot undo the LA table's suppression. The figures shown agree with
+    the lead's own page wherever the LA's decision shows them."""
+    lead = scope_for_membership(world.memberships["partnership_lead"])
+    annual_figures = snapshot_of(annual(world, lead))
+    officer = scope_for_membership(world.memberships["la_officer"])
+    overview = snapshot_of(
+        ask_and_build(
+            officer, kind="la_overview", scope_type="local_authority", scope_id=world.la.pk, period=YEAR
+        )
+    )
+    ours = next(p for p in overview["schools_by_partnership"] if p["partnership_id"] == world.partnership.pk)
+    assert [t["rows"] for t in annual_figures["schools_now"]] == [t["rows"] for t in ours["tables"]]
+    assert [t["totals"] for t in annual_figures["schools_now"]] == [t["totals"] for t in ours["tables"]]
+    with transaction.atomic(), tenant_scope(lead):
+        alone = aggregates.partnership_overview(lead, world.partnership)
+    for linked, own in zip(annual_figures["schools_now"], alone.tables, strict=True):
+        for row, own_row in zip(linked["rows"], own.rows, strict=True):
+            for shown, own_cell in zip(row[1:], own_row.cells, strict=True):
+                assert shown == own_cell or shown in (HIDDEN, WITHHELD), (shown, own_cell)
 
 
 def test_a_partnership_lead_cannot_ask_for_the_la_overview_or_another_partnerships_report(world, other):

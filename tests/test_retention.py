@@ -32,7 +32,6 @@ from graduated_response.observations import observation_record
 from graduated_response.placements import step_place, strategy_tried_record
 from graduated_response.plans import StrategyInput, TargetInput, plan_create, plan_review_record
 from interventions import services as interventions
-from interventions.placements import placement_end, placement_refer, placement_start
 from pupils import services as pupil_services
 from pupils.models import AssessmentScore, OutcomeRecord, Pupil
 from pupils.retention import apply_retention, legal_hold_set, records_about_a_pupil, retention_cutoff
@@ -46,6 +45,7 @@ from tests.conftest import Tenant, build_tenant, sign_in
 from tests.test_interventions import enrol, make_group, make_provision
 from tests.test_placements import nw  # noqa: F401  (a fixture)
 from tests.test_tasks import worker  # noqa: F401  (a fixture: a real Celery worker)
+from tests.test_transfers import ended_placement
 
 TODAY = timezone.localdate()
 EARLIER = TODAY - timedelta(days=60)
@@ -180,20 +180,7 @@ def record_history(t: Tenant, pupil: Pupil, steps) -> None:
         interventions.session_record(
             request=None, group=group, held_on=TODAY, marks={enrolment.pk: interventions.Mark(present=True)}
         )
-        placement = placement_refer(
-            None,
-            pupil,
-            provision=t.provision,
-            referred_on=TODAY - timedelta(days=20),
-            referral_reason="Suspensions despite the plan",
-            consent_on=TODAY - timedelta(days=21),
-            consent_note="Mother, signed form",
-            pattern="part_time",
-            days_per_week=Decimal(2),
-        )
-        placement_start(None, placement, TODAY - timedelta(days=15))
-        placement.refresh_from_db()
-        placement_end(None, placement, ends_on=TODAY - timedelta(days=5), exit_outcome="returned")
+        ended_placement(pupil, t.provision)
 
 
 def leave(pupil: Pupil, *, born, on_roll: bool = False) -> None:

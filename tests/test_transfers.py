@@ -64,6 +64,26 @@ def api_transfer(client, pupil, to_school, **extra):
     return client.post("/api/v1/transfers/", body, content_type="application/json")
 
 
+def ended_placement(pupil, provision):
+    """A placement at the provision, referred, started and ended in the last three weeks (in
+    the active scope), so the pupil has a whole placement's rows."""
+    placement = placement_refer(
+        None,
+        pupil,
+        provision=provision,
+        referred_on=TODAY - timedelta(days=20),
+        referral_reason="Suspensions despite the plan",
+        consent_on=TODAY - timedelta(days=21),
+        consent_note="Mother, signed form",
+        pattern="part_time",
+        days_per_week=Decimal(2),
+    )
+    placement_start(None, placement, TODAY - timedelta(days=15))
+    placement.refresh_from_db()
+    placement_end(None, placement, ends_on=TODAY - timedelta(days=5), exit_outcome="returned")
+    return placement
+
+
 @pytest.fixture
 def history(tenant, nw):  # noqa: F811
     """Everything school A records about its first pupil before the transfer."""
@@ -116,20 +136,7 @@ def history(tenant, nw):  # noqa: F811
         interventions.session_record(
             request=None, group=group, held_on=TODAY, marks={enrolment.pk: interventions.Mark(present=True)}
         )
-        placement = placement_refer(
-            None,
-            pupil,
-            provision=tenant.provision,
-            referred_on=TODAY - timedelta(days=20),
-            referral_reason="Suspensions despite the plan",
-            consent_on=TODAY - timedelta(days=21),
-            consent_note="Mother, signed form",
-            pattern="part_time",
-            days_per_week=Decimal(2),
-        )
-        placement_start(None, placement, TODAY - timedelta(days=15))
-        placement.refresh_from_db()
-        placement_end(None, placement, ends_on=TODAY - timedelta(days=5), exit_outcome="returned")
+        ended_placement(pupil, tenant.provision)
     return {
         "pupil": pupil,
         "plan": plan,
