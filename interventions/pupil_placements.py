@@ -60,6 +60,8 @@ def placement_events(pupil: Pupil) -> list[TimelineEvent]:
     events = []
     for p in _of(pupil):
         url = reverse("placements:detail", kwargs={"pk": p.pk}) if links else ""
+        # Whose row it is: the timeline links it only for the home school and the provision.
+        own = {"school_id": p.school_id, "provision_id": p.provision_id}
         name = p.provision.name
         flags = [
             f
@@ -75,11 +77,14 @@ def placement_events(pupil: Pupil) -> list[TimelineEvent]:
                 url=url,
                 flag=", ".join(flags),
                 at=p.created_at,
+                **own,
             )
         )
         if p.starts_on:
             events.append(
-                TimelineEvent(day=p.starts_on, kind=KIND, title=f"Placement at {name} started", url=url)
+                TimelineEvent(
+                    day=p.starts_on, kind=KIND, title=f"Placement at {name} started", url=url, **own
+                )
             )
         if p.status == Status.ENDED and p.ends_on:
             events.append(
@@ -89,6 +94,7 @@ def placement_events(pupil: Pupil) -> list[TimelineEvent]:
                     title=f"Placement at {name} ended: {p.get_exit_outcome_display().lower()}",
                     detail=weeks_and_days(p.length_of_stay_days),
                     url=url,
+                    **own,
                 )
             )
         if p.status == Status.WITHDRAWN:
@@ -100,6 +106,7 @@ def placement_events(pupil: Pupil) -> list[TimelineEvent]:
                     title=f"Referral to {name} withdrawn",
                     url=url,
                     at=p.updated_at,
+                    **own,
                 )
             )
     return events

@@ -37,17 +37,22 @@ def enrolment_events(pupil: Pupil) -> list[TimelineEvent]:
                 f"{plain_number(group.sessions_per_week)} a week, staff to pupils {group.ratio}",
                 url=url,
                 flag="Counts as a strategy tried" if e.strategy_tried_id else "",
+                school_id=e.school_id,
             )
         )
         last_day = e.ends_on or group.ends_on
         if last_day <= today:
             early = e.ends_on is not None and e.ends_on < group.ends_on
             title = f"Left the group {group.name} early" if early else f"Finished the group {group.name}"
-            events.append(TimelineEvent(day=last_day, kind=KIND, title=title, url=url))
+            events.append(TimelineEvent(day=last_day, kind=KIND, title=title, url=url, school_id=e.school_id))
         if e.exit_on and (e.exit_score is not None or e.outcome_rating is not None):
             events.append(
                 TimelineEvent(
-                    day=e.exit_on, kind=KIND, title=f"Result of {group.name}: {_result(e)}", url=url
+                    day=e.exit_on,
+                    kind=KIND,
+                    title=f"Result of {group.name}: {_result(e)}",
+                    url=url,
+                    school_id=e.school_id,
                 )
             )
     return events

@@ -49,6 +49,7 @@ def test_bench_measures_pages_reports_and_the_import_and_leaves_nothing(db, tmp_
     assert data["import"]["rows"] == 50 and data["import"]["seconds"] > 0
     text = (tmp_path / "benchmarks.md").read_text()
     assert "| SENCO | `/ (dashboard)` | 200 |" in text
+    assert "## Against the targets" in text and "Target: 250 ms" in text
     assert "Partnership annual report to the LA" in text and "python manage.py bench" in text
 
 

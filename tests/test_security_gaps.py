@@ -287,9 +287,10 @@ def test_a_report_too_big_to_lay_out_in_time_is_stopped_and_failed_with_no_pdf(a
     row = wait_finished(alpha, pk, workers, seconds=40)
     assert row.status == ReportRequest.Status.FAILED
     assert row.error == "The report took too long to build and was stopped; ask for it again later."
-    # Stopped by the soft limit in the one attempt, not killed and handed round again.
+    # Stopped by the soft limit in the one attempt (its message, above), not killed by the
+    # hard limit and handed round again. (How long that took is not asserted: on a loaded
+    # machine the pool notices a limit late.)
     assert row.attempts == 1 and row.started_at and row.finished_at
-    assert (row.finished_at - row.started_at).total_seconds() < 8  # the hard limit
     assert not row.pdf and not row.snapshot and row.pages is None
     assert [p for p in media.rglob("*") if p.is_file()] == []
     # Nothing later picks it up again.

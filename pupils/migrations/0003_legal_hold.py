@@ -4,24 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pupils', '0002_transfer'),
+        ("pupils", "0002_transfer"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='pupil',
-            name='legal_hold',
-            field=models.BooleanField(default=False, help_text='Kept past the retention date until a headteacher lifts the hold.'),
+            model_name="pupil",
+            name="legal_hold",
+            field=models.BooleanField(
+                default=False, help_text="Kept past the retention date until a headteacher lifts the hold."
+            ),
         ),
         migrations.AddField(
-            model_name='pupil',
-            name='legal_hold_reason',
-            field=models.TextField(blank=True, help_text='Why the record must be kept: the claim, inquiry or request, and who asked.'),
+            model_name="pupil",
+            name="legal_hold_reason",
+            field=models.TextField(
+                blank=True,
+                help_text="Why the record must be kept: the claim, inquiry or request, and who asked.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pupil',
-            constraint=models.CheckConstraint(condition=models.Q(('legal_hold', False), models.Q(('legal_hold_reason', ''), _negated=True), _connector='OR'), name='legal_hold_has_reason'),
+            model_name="pupil",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("legal_hold", False), models.Q(("legal_hold_reason", ""), _negated=True), _connector="OR"
+                ),
+                name="legal_hold_has_reason",
+            ),
         ),
     ]

@@ -5,17 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pupils', '0003_legal_hold'),
-        ('reports', '0001_initial'),
-        ('schools', '0008_retention_years'),
+        ("pupils", "0003_legal_hold"),
+        ("reports", "0001_initial"),
+        ("schools", "0008_retention_years"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='reportrequest',
-            index=models.Index(fields=['membership', 'requested_at'], name='report_membership_time'),
+            model_name="reportrequest",
+            index=models.Index(fields=["membership", "requested_at"], name="report_membership_time"),
         ),
     ]

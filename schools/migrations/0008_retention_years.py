@@ -5,15 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('schools', '0007_grant_per_source'),
+        ("schools", "0007_grant_per_source"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='localauthority',
-            name='retention_years_after_birth',
-            field=models.PositiveSmallIntegerField(default=31, help_text='A pupil who has left is removed, with everything recorded about them, once this many years have passed since their date of birth, unless a headteacher has set a legal hold.', validators=[django.core.validators.MinValueValidator(21), django.core.validators.MaxValueValidator(100)], verbose_name='years records are kept after birth'),
+            model_name="localauthority",
+            name="retention_years_after_birth",
+            field=models.PositiveSmallIntegerField(
+                default=31,
+                help_text="A pupil who has left is removed, with everything recorded about them, once this many years have passed since their date of birth, unless a headteacher has set a legal hold.",
+                validators=[
+                    django.core.validators.MinValueValidator(21),
+                    django.core.validators.MaxValueValidator(100),
+                ],
+                verbose_name="years records are kept after birth",
+            ),
         ),
     ]

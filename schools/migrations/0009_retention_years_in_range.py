@@ -4,14 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('schools', '0008_retention_years'),
+        ("schools", "0008_retention_years"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='localauthority',
-            constraint=models.CheckConstraint(condition=models.Q(('retention_years_after_birth__gte', 21), ('retention_years_after_birth__lte', 100)), name='retention_years_in_range'),
+            model_name="localauthority",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("retention_years_after_birth__gte", 21), ("retention_years_after_birth__lte", 100)
+                ),
+                name="retention_years_in_range",
+            ),
         ),
     ]

@@ -249,7 +249,11 @@ def test_senco_filters_the_register_with_the_keyboard_and_opens_a_pupil(page: Pa
     page.keyboard.press("ArrowDown")
     expect(page.get_by_label("SEN provision").locator("option:checked")).to_have_text("SEN support")
     expect(status).to_contain_text("matching")
-    provisions = page.locator("#register-results tbody tr td:nth-child(4)").all_inner_texts()
+    # Each arrow key sends its own request: wait for the last one's rows, not the first's.
+    cells = page.locator("#register-results tbody tr td:nth-child(4)")
+    expect(cells.filter(has_text="EHC plan")).to_have_count(0)
+    expect(cells.first).to_have_text("SEN support")
+    provisions = cells.all_inner_texts()
     assert provisions and set(provisions) == {"SEN support"}
     assert "?" not in page.url  # the filters travel in the request body, not the address
     assert_accessible(page)
