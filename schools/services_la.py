@@ -29,41 +29,33 @@ def _require_la_write(request: HttpRequest | None, la: LocalAuthority) -> None:
         raise PermissionDenied("Only the local authority's administrator can change its settings.")
 
 
+def _number_set(
+    request: HttpRequest | None, la: LocalAuthority, field: str, value: int, low: int, high: int, unit: str
+) -> LocalAuthority:
+    """One whole-number LA setting, within its range, saved and audited with what it was."""
+    _require_la_write(request, la)
+    if not low <= value <= high:
+        raise ValidationError({field: f"Give a number of {unit} from {low} to {high}."})
+    before = getattr(la, field)
+    setattr(la, field, value)
+    la.save(update_fields=[field])
+    audit(request, Action.UPDATE, la, detail={"fields": [field], "from": before, "to": value})
+    return la
+
+
 def review_interval_set(*, request: HttpRequest | None, la: LocalAuthority, weeks: int) -> LocalAuthority:
     """School weeks from a support plan (or its last review) to its next review."""
-    _require_la_write(request, la)
-    if not REVIEW_WEEKS_MIN <= weeks <= REVIEW_WEEKS_MAX:
-        message = f"Give a number of school weeks from {REVIEW_WEEKS_MIN} to {REVIEW_WEEKS_MAX}."
-        raise ValidationError({"review_interval_weeks": message})
-    before = la.review_interval_weeks
-    la.review_interval_weeks = weeks
-    la.save(update_fields=["review_interval_weeks"])
-    audit(
-        request,
-        Action.UPDATE,
-        la,
-        detail={"fields": ["review_interval_weeks"], "from": before, "to": weeks},
+    return _number_set(
+        request, la, "review_interval_weeks", weeks, REVIEW_WEEKS_MIN, REVIEW_WEEKS_MAX, "school weeks"
     )
-    return la
 
 
 def retention_years_set(*, request: HttpRequest | None, la: LocalAuthority, years: int) -> LocalAuthority:
     """Years after birth that the LA's pupils' records are kept once they have left (the nightly
     retention run, pupils/retention.py, reads it)."""
-    _require_la_write(request, la)
-    if not RETENTION_YEARS_MIN <= years <= RETENTION_YEARS_MAX:
-        message = f"Give a number of years from {RETENTION_YEARS_MIN} to {RETENTION_YEARS_MAX}."
-        raise ValidationError({"retention_years_after_birth": message})
-    before = la.retention_years_after_birth
-    la.retention_years_after_birth = years
-    la.save(update_fields=["retention_years_after_birth"])
-    audit(
-        request,
-        Action.UPDATE,
-        la,
-        detail={"fields": ["retention_years_after_birth"], "from": before, "to": years},
+    return _number_set(
+        request, la, "retention_years_after_birth", years, RETENTION_YEARS_MIN, RETENTION_YEARS_MAX, "years"
     )
-    return la
 
 
 def term_dates_of_year(la: LocalAuthority, academic_year: int) -> dict[str, TermDates]:
