@@ -21,13 +21,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from dashboards.figures import Filters, school_figures
-from interventions.aggregates import la_overview
-from reports.build_partnership import la_year, partnership_year, provision_term
+from reports.build_partnership import la_year, partnership_year, provision_term, schools_as_the_la_reads_them
 from reports.models import PeriodKind, ScopeType
 from reports.periods import Period, parse_period, recent_periods
 from reports.services import term_spans
 from schools.models import BehaviourProvision, LocalAuthority, Partnership, Role, School
-from schools.partnership import partnerships_for
 from schools.tenancy import TenantScope
 from schools.terms import academic_year_of
 
@@ -160,8 +158,7 @@ def figures_for(scope: TenantScope, target: Target, period: Period, filters: Fil
         if scope.role == Role.LA_OFFICER:
             # The officer also reads this partnership's schools on the LA page: show the
             # table as suppressed there, together with every other partnership's.
-            partnerships = list(partnerships_for(scope).filter(local_authority_id=target.la_id))
-            linked = la_overview(scope, partnerships).partnerships[target.obj.pk]
+            linked = schools_as_the_la_reads_them(target.obj)
         figures, _, _ = partnership_year(scope, target.obj, period, linked)
     else:
         figures = la_year(scope, target.obj, period)

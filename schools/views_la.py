@@ -57,25 +57,24 @@ def la_settings(request: HttpRequest) -> HttpResponse:
     retention_posted = "retention_years_after_birth" in request.POST
     form = ReviewIntervalForm(None if retention_posted else request.POST or None, la=la)
     retention_form = RetentionForm(request.POST if retention_posted else None, la=la)
-    if retention_form.is_bound and retention_form.is_valid():
+    for bound, field, keyword, save, said in (
+        (
+            retention_form,
+            "retention_years_after_birth",
+            "years",
+            services_la.retention_years_set,
+            "retention period",
+        ),
+        (form, "review_interval_weeks", "weeks", services_la.review_interval_set, "review interval"),
+    ):
+        if not (bound.is_bound and bound.is_valid()):
+            continue
         try:
-            services_la.retention_years_set(
-                request=request, la=la, years=retention_form.cleaned_data["retention_years_after_birth"]
-            )
+            save(request=request, la=la, **{keyword: bound.cleaned_data[field]})
         except ValidationError as exc:
-            retention_form.add_error("retention_years_after_birth", exc.messages)
+            bound.add_error(field, exc.messages)
         else:
-            messages.success(request, "The retention period is saved.")
-            return redirect("schools:la-settings")
-    if form.is_bound and form.is_valid():
-        try:
-            services_la.review_interval_set(
-                request=request, la=la, weeks=form.cleaned_data["review_interval_weeks"]
-            )
-        except ValidationError as exc:
-            form.add_error("review_interval_weeks", exc.messages)
-        else:
-            messages.success(request, "The review interval is saved.")
+            messages.success(request, f"The {said} is saved.")
             return redirect("schools:la-settings")
     this_year = academic_year_of(timezone.localdate())
     entered = dict(

@@ -32,6 +32,7 @@ from tests.sweep_routes import (
     _staff_id,
     tenant_rows,
 )
+from tests.test_isolation_sweep import target_of
 
 TODAY = timezone.localdate()
 
@@ -71,28 +72,9 @@ def field_errors(response, name: str) -> list[str]:
     return list(response.context["form"].errors.get(name, []))
 
 
-def target(t: Tenant, role: str = Role.SENCO.value) -> Target:
-    return Target(
-        school=t.school,
-        pupils=t.pupils,
-        partnership=t.partnership,
-        provision=t.provision,
-        la=t.la,
-        membership=t.memberships[role],
-        markers=[t.marker],
-    )
-
-
-def sibling_target(t: Tenant) -> Target:
-    return Target(
-        school=t.sibling,
-        pupils=t.sibling_pupils,
-        partnership=None,
-        provision=None,
-        la=None,
-        membership=None,
-        markers=[p.last_name for p in t.sibling_pupils],
-    )
+def target(t: Tenant) -> Target:
+    """The SENCO's own school, as the isolation sweep aims at it."""
+    return target_of(t, membership=t.memberships[Role.SENCO.value])
 
 
 def rows(la_id: int, table: str) -> list[dict]:
@@ -246,7 +228,7 @@ def _school_staff(t: Tenant) -> set[int]:
 
 def test_group_lead_and_staff_offer_the_schools_own_staff_only(senco, tenant, other):
     ids = _intervention_ids(target(tenant))
-    outsiders = [_staff_id(sibling_target(tenant)), other.users["senco"].pk]
+    outsiders = [_staff_id(target_of(tenant, sibling=True)), other.users["senco"].pk]
     staff = _school_staff(tenant)
     # Staff of the LA and partnership hold no school role: not offered either.
     assert not staff & {tenant.users["partnership_lead"].pk, tenant.users["la_officer"].pk}

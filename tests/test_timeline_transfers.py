@@ -23,7 +23,7 @@ from tests.conftest import sign_in
 from tests.test_interventions import enrol, make_group, make_provision
 from tests.test_placements import nw  # noqa: F401  (a fixture the history uses)
 from tests.test_provision_placements import _refer, _start
-from tests.test_transfers import TODAY, history, moved, receiving, text  # noqa: F401  (fixtures)
+from tests.test_transfers import TODAY, history, moved, new_plan, receiving, text  # noqa: F401  (fixtures)
 
 LINKED = ("/pupils/", "/interventions/", "/placements/", "/transfers/")
 
@@ -98,13 +98,7 @@ def test_the_receiving_school_sees_the_transfer_and_the_senders_events_as_text(c
 def test_what_the_receiving_school_records_itself_is_not_marked(client, tenant, moved):  # noqa: F811
     pupil = moved["pupil"]
     senco = receiving(client, tenant)
-    plan = {
-        "pupil": pupil.pk,
-        "title": "Settling at secondary",
-        "starts_on": TODAY.isoformat(),
-        "targets": [{"description": "Uses the quiet room", "success_criteria": "Twice a week"}],
-    }
-    made = senco.post("/api/v1/support-plans/", plan, content_type="application/json")
+    made = new_plan(senco, pupil)
     assert made.status_code == 201, made.content
     html = text(senco.get(f"/pupils/{pupil.pk}/timeline/"))
     own = entry(html, "Settling at secondary")
@@ -192,13 +186,7 @@ def test_the_timeline_costs_the_same_however_many_events(client, tenant, moved):
             Enrolment.objects.create(
                 school=tenant.school, group=group, pupil=pupil, starts_on=group.starts_on
             )
-    plan = {
-        "pupil": pupil.pk,
-        "title": "Settling at secondary",
-        "starts_on": TODAY.isoformat(),
-        "targets": [{"description": "Uses the quiet room", "success_criteria": "Twice a week"}],
-    }
-    assert senco.post("/api/v1/support-plans/", plan, content_type="application/json").status_code == 201
+    assert new_plan(senco, pupil).status_code == 201
 
     after, shown_after = count()
     assert shown_after == shown + 13  # 6 observation months, 2 transfers, 4 group events, a plan

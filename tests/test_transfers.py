@@ -64,6 +64,17 @@ def api_transfer(client, pupil, to_school, **extra):
     return client.post("/api/v1/transfers/", body, content_type="application/json")
 
 
+def new_plan(client, pupil):
+    """The receiving school's own plan for the pupil, made through the API; the answer."""
+    plan = {
+        "pupil": pupil.pk,
+        "title": "Settling at secondary",
+        "starts_on": TODAY.isoformat(),
+        "targets": [{"description": "Uses the quiet room", "success_criteria": "Twice a week"}],
+    }
+    return client.post("/api/v1/support-plans/", plan, content_type="application/json")
+
+
 def ended_placement(pupil, provision):
     """A placement at the provision, referred, started and ended in the last three weeks (in
     the active scope), so the pupil has a whole placement's rows."""
@@ -274,13 +285,7 @@ def test_the_receiving_school_carries_on_the_step_and_makes_a_new_plan(client, t
     moved_up = senco.post(f"/api/v1/pupils/{pupil.pk}/steps/", body, content_type="application/json")
     assert moved_up.status_code == 201, moved_up.content
     assert moved_up.json()["status"] == "active"
-    plan = {
-        "pupil": pupil.pk,
-        "title": "Settling at secondary",
-        "starts_on": TODAY.isoformat(),
-        "targets": [{"description": "Uses the quiet room", "success_criteria": "Twice a week"}],
-    }
-    made = senco.post("/api/v1/support-plans/", plan, content_type="application/json")
+    made = new_plan(senco, pupil)
     assert made.status_code == 201, made.content
     page = text(senco.get(f"/pupils/{pupil.pk}/"))
     assert "Settling at secondary" in page and "Calmer lunchtimes" in page
@@ -338,13 +343,7 @@ def test_the_sender_loses_the_pupil_but_reads_what_it_recorded(client, tenant, m
         },
         content_type="application/json",
     )
-    plan = {
-        "pupil": pupil.pk,
-        "title": "Settling at secondary",
-        "starts_on": TODAY.isoformat(),
-        "targets": [{"description": "Uses the quiet room", "success_criteria": "Twice a week"}],
-    }
-    assert senco_b.post("/api/v1/support-plans/", plan, content_type="application/json").status_code == 201
+    assert new_plan(senco_b, pupil).status_code == 201
 
     sender = sign_in(client, tenant.users["senco"], tenant.memberships["senco"])
     assert pupil.last_name not in text(sender.post("/pupils/", {}))
@@ -526,13 +525,7 @@ def test_the_api_transfers_lists_and_reads_in_both_directions(client, tenant, ot
 def test_a_chain_gives_the_last_school_the_records_of_every_earlier_one(client, tenant, moved, nw):  # noqa: F811
     pupil = moved["pupil"]
     senco_b = receiving(client, tenant)
-    plan = {
-        "pupil": pupil.pk,
-        "title": "Settling at secondary",
-        "starts_on": TODAY.isoformat(),
-        "targets": [{"description": "Uses the quiet room", "success_criteria": "Twice a week"}],
-    }
-    assert senco_b.post("/api/v1/support-plans/", plan, content_type="application/json").status_code == 201
+    assert new_plan(senco_b, pupil).status_code == 201
     sent_on = api_transfer(senco_b, pupil, tenant.neighbour.pk)
     assert sent_on.status_code == 201, sent_on.content
     # B lost the pupil as A did, and keeps what it recorded.
